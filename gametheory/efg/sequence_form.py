@@ -1,0 +1,349 @@
+"""Sequence form of a two-player zero-sum OpenSpiel game, built once in NumPy, used as a pytree.
+
+:func:`sequence_form_game` walks the OpenSpiel game tree once and records, per player, every
+information state (its parent sequence and legal actions), and for every terminal history the
+pair of sequences leading to it with its chance-weighted payoff. Payoffs are kept **sparse**: a
+list of ``(row, col, value)`` triplets of player 0's payoff matrix over sequence pairs; the dense
+``[S_0, S_1]`` matrix is never built.
+
+Conventions: player 0 maximises ``x^T A y`` and player 1 minimises it, where ``x``, ``y`` are
+realization plans (``x[0] = y[0] = 1`` on the empty sequence). Exploitability is NashConv / 2, the
+quantity ``pyspiel.exploitability`` returns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .treeplex import Treeplex, build_treeplex
+
+Array = Any
+
+__all__ = ["SequenceFormGame", "SequenceFormInfo", "sequence_form_game", "load_openspiel_game",
+           "DEFAULT_MAX_NODES"]
+
+#: Largest number of histories :func:`sequence_form_game` walks before giving up.
+DEFAULT_MAX_NODES = 2_000_000
+
+
+@dataclasses.dataclass(frozen=True, eq=False)
+class SequenceFormInfo:
+    """NumPy-side metadata (not traced): information state strings and action ids.
+
+    ``infosets[p][i]`` is the information state string of player ``p``'s infoset ``i`` and
+    ``actions[p][i, k]`` the OpenSpiel action id in slot ``k`` (``-1`` on padded slots).
+    ``seq_index[p]`` is the ``[I, A]`` sequence id of each slot (``-1`` on padded slots).
+    Equality and hashing use ``key`` (the OpenSpiel game string and the sizes), so two builds of
+    one game share jit caches.
+    """
+
+    key: str
+    game_string: str
+    infosets: tuple
+    actions: tuple
+    seq_index: tuple
+
+    def __hash__(self):
+        return hash(self.key)
+
+    def __eq__(self, other):
+        return isinstance(other, SequenceFormInfo) and other.key == self.key
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class SequenceFormGame:
+    """Two-player zero-sum extensive-form game in sequence form (a JAX pytree).
+
+    Leaves: ``treeplexes`` (one :class:`~gametheory.efg.treeplex.Treeplex` per player) and the
+    sparse payoff ``payoff_rows``, ``payoff_cols``, ``payoff_values`` (``[nnz]`` each): player 0's
+    chance-weighted payoff ``A[row, col]`` summed over the terminal histories reached by that
+    pair of sequences. Static: ``name`` and ``info`` (:class:`SequenceFormInfo`).
+    """
+
+    treeplexes: tuple
+    payoff_rows: Array
+    payoff_cols: Array
+    payoff_values: Array
+    name: str = dataclasses.field(default="efg", metadata=dict(static=True))
+    info: SequenceFormInfo | None = dataclasses.field(default=None, metadata=dict(static=True))
+
+    num_players = 2
+
+    @property
+    def num_sequences(self) -> tuple[int, int]:
+        return tuple(t.num_sequences for t in self.treeplexes)
+
+    @property
+    def num_infosets(self) -> tuple[int, int]:
+        return tuple(t.num_infosets for t in self.treeplexes)
+
+    @property
+    def num_actions(self) -> tuple[int, int]:
+        """Sequence counts: the length of each player's realization plan."""
+        return self.num_sequences
+
+    @property
+    def nnz(self) -> int:
+        return int(self.payoff_values.shape[0])
+
+    # --- payoffs -------------------------------------------------------------------------
+    def gradients(self, plans) -> tuple:
+        """``(A y, -A^T x)``: each player's payoff per own sequence against the other's plan."""
+        x, y = plans
+        s0, s1 = self.num_sequences
+        v = self.payoff_values
+        q0 = jax.ops.segment_sum(v * y[self.payoff_cols], self.payoff_rows, num_segments=s0,
+                                 indices_are_sorted=True)
+        q1 = -jax.ops.segment_sum(v * x[self.payoff_rows], self.payoff_cols, num_segments=s1)
+        return q0, q1
+
+    def value(self, plans) -> Array:
+        """Player 0's expected payoff ``x^T A y``."""
+        x, y = plans
+        return jnp.sum(self.payoff_values * x[self.payoff_rows] * y[self.payoff_cols])
+
+    def dense_payoff(self) -> np.ndarray:
+        """Dense ``[S_0, S_1]`` matrix ``A`` (small games and tests only)."""
+        a = np.zeros(self.num_sequences)
+        np.add.at(a, (np.asarray(self.payoff_rows), np.asarray(self.payoff_cols)),
+                  np.asarray(self.payoff_values))
+        return a
+
+    # --- metrics (see gametheory.efg.metrics) ---------------------------------------------
+    def nash_conv(self, plans) -> Array:
+        """Sum over both players of the gain of a best response (OpenSpiel's NashConv)."""
+        from .metrics import nash_conv
+
+        return nash_conv(self, plans)
+
+    def exploitability(self, plans) -> Array:
+        """NashConv / 2 (``pyspiel.exploitability``'s convention); jit- and vmap-able."""
+        return self.nash_conv(plans) / 2
+
+    def uniform_policies(self) -> tuple:
+        """Realization plans of the uniform behavioural policies."""
+        from .policies import uniform_plans
+
+        return uniform_plans(self)
+
+
+# --------------------------------------------------------------------------------------------
+# Building from OpenSpiel
+# --------------------------------------------------------------------------------------------
+
+
+def load_openspiel_game(game):
+    """A pyspiel game from a game string or object, converted to turn-based if simultaneous,
+    after checking it is a two-player zero-sum game with explicit chance."""
+    try:
+        import pyspiel
+    except ImportError as err:  # pragma: no cover - open-spiel is an install extra
+        raise ImportError(
+            "extensive-form games need OpenSpiel: pip install 'gametheory[openspiel]'."
+        ) from err
+    if isinstance(game, str):
+        try:
+            game = pyspiel.load_game(game)
+        except pyspiel.SpielError as err:
+            raise ValueError(f"OpenSpiel cannot load game {game!r}: {err}") from None
+    elif not isinstance(game, pyspiel.Game):
+        raise ValueError(
+            f"expected an OpenSpiel game string or pyspiel.Game; got {type(game).__name__}."
+        )
+    gtype = game.get_type()
+    if game.num_players() != 2:
+        raise ValueError(
+            f"{game} has {game.num_players()} players; the sequence form here supports exactly "
+            "2 players (two-player zero-sum games). Pick a 2-player variant, e.g. players=2."
+        )
+    if gtype.utility != pyspiel.GameType.Utility.ZERO_SUM:
+        raise ValueError(
+            f"{game} is not zero-sum (utility {gtype.utility.name}); the sequence-form solvers "
+            "and exploitability need a two-player ZERO_SUM game."
+        )
+    if gtype.dynamics == pyspiel.GameType.Dynamics.SIMULTANEOUS:
+        game = pyspiel.convert_to_turn_based(game)
+        gtype = game.get_type()
+    if gtype.dynamics != pyspiel.GameType.Dynamics.SEQUENTIAL:
+        raise ValueError(f"{game}: dynamics {gtype.dynamics.name} is not supported.")
+    if gtype.chance_mode == pyspiel.GameType.ChanceMode.SAMPLED_STOCHASTIC:
+        raise ValueError(
+            f"{game} has sampled chance; the exact sequence form needs explicit chance outcomes."
+        )
+    if not gtype.provides_information_state_string:
+        raise ValueError(f"{game} does not provide information state strings.")
+    return game
+
+
+def _walk(game, max_nodes: int) -> dict:
+    """Walk the tree once; return the raw (unsorted) description of both treeplexes."""
+    n_act = game.num_distinct_actions()
+    infosets = [{}, {}]  # key -> index
+    parents = [[], []]  # encoded parent sequence: -1 empty, else index * n_act + action
+    legal = [[], []]
+    rows, cols, vals = [], [], []
+    stack = [(game.new_initial_state(), 1.0, -1, -1)]
+    nodes = 0
+    while stack:
+        state, prob, s0, s1 = stack.pop()
+        nodes += 1
+        if nodes > max_nodes:
+            raise ValueError(
+                f"{game} has more than max_nodes={max_nodes} histories; the sequence form is "
+                "built by walking the whole tree. Pass a larger max_nodes= if you have the "
+                "memory and time, or use a smaller variant of the game."
+            )
+        if state.is_terminal():
+            ret = state.returns()
+            if abs(ret[0] + ret[1]) > 1e-9 * max(1.0, abs(ret[0])):
+                raise ValueError(f"{game}: terminal returns {ret} do not sum to zero.")
+            rows.append(s0)
+            cols.append(s1)
+            vals.append(prob * ret[0])
+            continue
+        if state.is_chance_node():
+            for a, p in state.chance_outcomes():
+                if p > 0:
+                    stack.append((state.child(a), prob * p, s0, s1))
+            continue
+        player = state.current_player()
+        if player not in (0, 1):
+            raise ValueError(f"{game}: unexpected player id {player} (simultaneous node?).")
+        key = state.information_state_string(player)
+        actions = state.legal_actions()
+        parent = s0 if player == 0 else s1
+        idx = infosets[player].get(key)
+        if idx is None:
+            idx = len(parents[player])
+            infosets[player][key] = idx
+            parents[player].append(parent)
+            legal[player].append(actions)
+        elif parents[player][idx] != parent or legal[player][idx] != actions:
+            raise ValueError(
+                f"{game} does not have perfect recall: infoset {key!r} of player {player} is "
+                "reached from two different own sequences (or with different legal actions)."
+            )
+        for a in actions:
+            seq = idx * n_act + a
+            child = state.child(a)
+            stack.append((child, prob, seq, s1) if player == 0 else (child, prob, s0, seq))
+    return dict(n_act=n_act, infosets=infosets, parents=parents, legal=legal,
+                rows=np.asarray(rows, np.int64), cols=np.asarray(cols, np.int64),
+                vals=np.asarray(vals, np.float64), nodes=nodes)
+
+
+def _layout(raw: dict) -> dict:
+    """Sort infosets by level and number sequences; return plain arrays (the cacheable form)."""
+    n_act = raw["n_act"]
+    out = {}
+    encoded_to_seq = []
+    for p in range(2):
+        keys = list(raw["infosets"][p])
+        parents = raw["parents"][p]
+        n = len(keys)
+        level = np.zeros(n, np.int64)
+        for i in range(n):  # parents are discovered before children, so one pass suffices
+            par = parents[i]
+            level[i] = 0 if par < 0 else level[par // n_act] + 1
+        order = np.argsort(level, kind="stable")
+        width = max((len(a) for a in raw["legal"][p]), default=1)
+        actions = np.full((n, width), -1, np.int64)
+        for new, old in enumerate(order):
+            acts = raw["legal"][p][old]
+            actions[new, : len(acts)] = acts
+        mask = actions >= 0
+        seq_index = np.full((n, width), -1, np.int64)
+        seq_index[mask] = np.arange(1, int(mask.sum()) + 1)
+        # encoded (old infoset, action) -> sequence id
+        code = {-1: 0}
+        for new, old in enumerate(order):
+            for k, a in enumerate(actions[new][mask[new]]):
+                code[int(old) * n_act + int(a)] = int(seq_index[new, k])
+        parent_seq = np.array([code[parents[old]] for old in order], np.int64)
+        out[f"p{p}_infosets"] = np.array([keys[o] for o in order], dtype=str)
+        out[f"p{p}_actions"] = actions
+        out[f"p{p}_parent"] = parent_seq
+        out[f"p{p}_level"] = level[order]
+        encoded_to_seq.append(code)
+    rows = np.array([encoded_to_seq[0][int(r)] for r in raw["rows"]], np.int64)
+    cols = np.array([encoded_to_seq[1][int(c)] for c in raw["cols"]], np.int64)
+    # Sum duplicate pairs, sort by row (then column), drop exact zeros.
+    pairs = rows * (max(cols.max(initial=0), 0) + 1) + cols
+    uniq, inv = np.unique(pairs, return_inverse=True)
+    vals = np.zeros(len(uniq))
+    np.add.at(vals, inv, raw["vals"])
+    width = max(cols.max(initial=0), 0) + 1
+    keep = vals != 0
+    out["payoff_rows"] = (uniq // width)[keep]
+    out["payoff_cols"] = (uniq % width)[keep]
+    out["payoff_values"] = vals[keep]
+    return out
+
+
+def _from_arrays(arrays: dict, game_string: str, name: str, dtype=None) -> SequenceFormGame:
+    dtype = dtype or jnp.asarray(0.0).dtype
+    treeplexes, infosets, actions, seq_indices = [], [], [], []
+    for p in range(2):
+        acts = np.asarray(arrays[f"p{p}_actions"])
+        tp, seq_index = build_treeplex(arrays[f"p{p}_parent"], arrays[f"p{p}_level"], acts >= 0)
+        treeplexes.append(tp)
+        infosets.append(tuple(str(s) for s in arrays[f"p{p}_infosets"]))
+        actions.append(acts)
+        seq_indices.append(seq_index)
+    sizes = tuple(t.num_sequences for t in treeplexes)
+    info = SequenceFormInfo(
+        key=f"{game_string}|{sizes}|{len(arrays['payoff_values'])}",
+        game_string=game_string,
+        infosets=tuple(infosets),
+        actions=tuple(actions),
+        seq_index=tuple(seq_indices),
+    )
+    return SequenceFormGame(
+        treeplexes=tuple(treeplexes),
+        payoff_rows=jnp.asarray(arrays["payoff_rows"], jnp.int32),
+        payoff_cols=jnp.asarray(arrays["payoff_cols"], jnp.int32),
+        payoff_values=jnp.asarray(arrays["payoff_values"], dtype),
+        name=name,
+        info=info,
+    )
+
+
+def sequence_form_game(game, cache_dir=None, max_nodes: int = DEFAULT_MAX_NODES,
+                       dtype=None) -> SequenceFormGame:
+    """Sequence form of a two-player zero-sum OpenSpiel game.
+
+    Args:
+      game: an OpenSpiel game string (``"kuhn_poker"``,
+        ``"liars_dice(numdice=1,dice_sides=4)"``) or a ``pyspiel.Game``. Simultaneous-move games
+        are converted with ``pyspiel.convert_to_turn_based``.
+      cache_dir: optional folder for an ``.npz`` cache (plain arrays, no pickle) keyed by the
+        game string; the tree is walked only when no cache file exists.
+      max_nodes: the largest number of histories walked before a ``ValueError``.
+      dtype: float dtype of the payoffs (default: JAX's default float).
+
+    Raises ``ValueError`` for games that are not two-player zero-sum, not perfect-recall, have
+    sampled chance or more than ``max_nodes`` histories.
+    """
+    from . import cache
+
+    if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
+        raise ValueError(f"max_nodes must be a positive integer; got {max_nodes!r}.")
+    os_game = load_openspiel_game(game)
+    game_string = str(os_game)
+    name = game if isinstance(game, str) else os_game.get_type().short_name
+    arrays = cache.load(cache_dir, game_string) if cache_dir is not None else None
+    if arrays is None:
+        arrays = _layout(_walk(os_game, max_nodes))
+        if cache_dir is not None:
+            cache.save(cache_dir, game_string, arrays)
+    return _from_arrays(arrays, game_string, name, dtype)
+
+
+def treeplex_of(game: SequenceFormGame, player: int) -> Treeplex:
+    return game.treeplexes[player]

@@ -1,0 +1,177 @@
+"""One player's treeplex: the sequence-form strategy polytope as padded index arrays.
+
+Infosets are numbered level by level (level = number of the player's own earlier decisions), so
+the rows of a level form one contiguous slice of every ``[I, A]`` array. Sequences are numbered
+``0`` (the empty sequence) and then level by level, row-major over the legal slots; the
+sequences of one level therefore form one contiguous block too.
+
+Two sweeps do all the work, each a Python loop over the (few) levels of gathers:
+
+* :func:`top_down` turns a behavioural policy ``b [I, A]`` into the realization plan
+  ``x [S]``: ``x[seq(I, a)] = x[parent(I)] * b(a | I)``.
+* :func:`bottom_up` folds a per-sequence utility ``u [S]`` from the leaves up:
+  ``z(I, a) = u[seq(I, a)] + sum_{J child of (I, a)} V_J`` and ``V_I = reduce_a z(I, a)``;
+  ``reduce`` is ``max`` for a best response, ``logsumexp`` for the dilated-entropy prox step and
+  an expectation for counterfactual values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+Array = Any
+
+__all__ = ["Treeplex", "build_treeplex", "top_down", "bottom_up", "to_padded", "masked_max"]
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class Treeplex:
+    """Index arrays of one player's sequence form (see the module docstring for the numbering).
+
+    Leaves:
+      parent: ``[I]`` sequence id of each infoset's parent sequence (0 = empty sequence).
+      seq_index: ``[I, A]`` sequence id of each (infoset, action slot); 0 on padded slots.
+      mask: ``[I, A]`` legal action slots.
+      flat_index: per level ``[S_d]`` positions of the legal slots in the level's flattened
+        ``[n_d * A]`` block (row-major), i.e. the level's sequences in order.
+      children: per level ``[n_d, A, C_d]`` indices of the child infosets (next level, local
+        row numbers) of each slot, padded with ``n_{d+1}``; the last level has ``C = 0``.
+      root_children: ``[C_root]`` level-0 rows below the empty sequence.
+    Static:
+      level_offsets: ``L + 1`` row offsets of the levels.
+      num_sequences: ``S`` (including the empty sequence).
+    """
+
+    parent: Array
+    seq_index: Array
+    mask: Array
+    flat_index: tuple
+    children: tuple
+    root_children: Array
+    level_offsets: tuple = dataclasses.field(metadata=dict(static=True))
+    num_sequences: int = dataclasses.field(metadata=dict(static=True))
+
+    @property
+    def num_infosets(self) -> int:
+        return self.level_offsets[-1]
+
+    @property
+    def num_levels(self) -> int:
+        return len(self.level_offsets) - 1
+
+    @property
+    def max_actions(self) -> int:
+        return self.mask.shape[-1]
+
+    def level(self, d: int) -> slice:
+        return slice(self.level_offsets[d], self.level_offsets[d + 1])
+
+
+def build_treeplex(parent_seq: np.ndarray, level: np.ndarray, mask: np.ndarray) -> tuple:
+    """Index arrays from infosets already sorted by level.
+
+    Args:
+      parent_seq: ``[I]`` parent sequence id of every infoset (ids as numbered by this layout).
+      level: ``[I]`` non-decreasing level of every infoset.
+      mask: ``[I, A]`` legal slots.
+
+    Returns ``(treeplex, seq_index)`` with ``seq_index [I, A]`` (``-1`` on padded slots).
+    """
+    parent_seq = np.asarray(parent_seq, np.int64)
+    level = np.asarray(level, np.int64)
+    mask = np.asarray(mask, bool)
+    n_inf, n_act = mask.shape
+    if n_inf and np.any(np.diff(level) < 0):
+        raise ValueError("infosets must be sorted by level.")
+    num_levels = int(level.max()) + 1 if n_inf else 0
+    offsets = [int(np.searchsorted(level, d)) for d in range(num_levels)] + [n_inf]
+    seq_index = np.full((n_inf, n_act), -1, np.int64)
+    seq_index[mask] = np.arange(1, int(mask.sum()) + 1)
+    num_sequences = int(mask.sum()) + 1
+
+    flat_index, children = [], []
+    # Children of each sequence: infosets whose parent is that sequence.
+    for d in range(num_levels):
+        lo, hi = offsets[d], offsets[d + 1]
+        flat_index.append(np.flatnonzero(mask[lo:hi].ravel()).astype(np.int32))
+        if d + 1 < num_levels:
+            nlo, nhi = offsets[d + 1], offsets[d + 2]
+            kids = [[] for _ in range(num_sequences)]
+            for row in range(nlo, nhi):
+                kids[parent_seq[row]].append(row - nlo)
+            width = max((len(kids[s]) for s in seq_index[lo:hi][mask[lo:hi]]), default=0)
+            block = np.full((hi - lo, n_act, width), nhi - nlo, np.int32)
+            for r in range(lo, hi):
+                for a in np.flatnonzero(mask[r]):
+                    c = kids[seq_index[r, a]]
+                    block[r - lo, a, : len(c)] = c
+        else:
+            block = np.zeros((hi - lo, n_act, 0), np.int32)
+        children.append(block)
+    root = np.flatnonzero(parent_seq[: offsets[1]] == 0) if num_levels else np.zeros(0, int)
+    if num_levels and np.any(parent_seq[: offsets[1]] != 0):
+        raise ValueError("level-0 infosets must hang below the empty sequence.")
+    tp = Treeplex(
+        parent=jnp.asarray(parent_seq, jnp.int32),
+        seq_index=jnp.asarray(np.maximum(seq_index, 0), jnp.int32),
+        mask=jnp.asarray(mask),
+        flat_index=tuple(jnp.asarray(f) for f in flat_index),
+        children=tuple(jnp.asarray(c) for c in children),
+        root_children=jnp.asarray(root, jnp.int32),
+        level_offsets=tuple(offsets),
+        num_sequences=num_sequences,
+    )
+    return tp, seq_index
+
+
+def to_padded(tp: Treeplex, values: Array, fill=0.0) -> Array:
+    """Sequence vector ``[S]`` -> padded ``[I, A]`` array (``fill`` on padded slots)."""
+    out = values[tp.seq_index]
+    return jnp.where(tp.mask, out, jnp.asarray(fill, out.dtype))
+
+
+def top_down(tp: Treeplex, behavioural: Array) -> Array:
+    """Realization plan ``x [S]`` of a behavioural policy ``b [I, A]`` (rows on the simplex)."""
+    x = jnp.ones((1,), behavioural.dtype)
+    for d in range(tp.num_levels):
+        rows = behavioural[tp.level(d)]
+        block = x[tp.parent[tp.level(d)]][:, None] * rows
+        x = jnp.concatenate([x, block.reshape(-1)[tp.flat_index[d]]])
+    return x
+
+
+def masked_max(z: Array, mask: Array) -> Array:
+    return jnp.max(jnp.where(mask, z, -jnp.inf), axis=-1)
+
+
+def bottom_up(tp: Treeplex, utility: Array, reduce: Callable) -> tuple[Array, list]:
+    """Fold ``utility [S]`` from the deepest level up.
+
+    ``reduce(z, mask, rows) -> (V [n_d], out)`` receives the level's ``z [n_d, A]`` (``z`` =
+    utility + sum of the child infosets' values; padded slots hold 0), its mask and its row
+    slice. Returns the value of the empty sequence ``utility[0] + sum_{root J} V_J`` and the
+    list of per-level ``out`` (level order).
+    """
+    u = to_padded(tp, utility)
+    outs = [None] * tp.num_levels
+    below = None
+    for d in reversed(range(tp.num_levels)):
+        rows = tp.level(d)
+        z = u[rows]
+        if below is not None and tp.children[d].shape[-1]:
+            ext = jnp.concatenate([below, jnp.zeros((1,), below.dtype)])
+            z = z + jnp.sum(ext[tp.children[d]], axis=-1)
+        mask = tp.mask[rows]
+        z = jnp.where(mask, z, 0.0)
+        below, outs[d] = reduce(z, mask, rows)
+    root = utility[0]
+    if below is not None and tp.root_children.shape[0]:
+        root = root + jnp.sum(below[tp.root_children])
+    return root, outs
