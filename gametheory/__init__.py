@@ -21,6 +21,8 @@ _EXPORTS = {
     "solve": "driver",
     "solve_batch": "driver",
     "solve_seeds": "driver",
+    "solve_until": "driver",
+    "solve_batch_until": "driver",
     "SolveResult": "driver",
     "solve_zero_sum": "lp",
 }

@@ -9,7 +9,16 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["SolveResult", "solve", "solve_batch", "solve_seeds", "random_initial_policies"]
+__all__ = [
+    "SolveResult",
+    "UntilResult",
+    "solve",
+    "solve_batch",
+    "solve_seeds",
+    "solve_until",
+    "solve_batch_until",
+    "random_initial_policies",
+]
 
 
 class SolveResult(NamedTuple):
@@ -181,3 +190,60 @@ def solve_seeds(game, solver, steps: int, seeds, record_every: int | None = None
         jax.vmap(jax.random.PRNGKey)(jnp.asarray(seeds)))
     carry, records = jax.vmap(lambda init: _run(game, solver, chunks, init, None))(initial)
     return jax.vmap(lambda c, r: _result(game, solver, c, r))(carry, records)
+
+
+class UntilResult(NamedTuple):
+    last: tuple  # last-iterate policies when stopped
+    steps: Any  # [] updates taken
+    exploitability: Any  # [] exploitability of the last iterate when stopped
+    converged: Any  # [] bool: exploitability <= tol
+    state: Any
+
+
+@functools.partial(jax.jit, static_argnames=("solver", "max_steps", "check_every"))
+def _run_until(game, solver, tol, max_steps, check_every, initial):
+    state = solver.init(game, initial)
+
+    def expl(state):
+        return game.exploitability(solver.policy(game, state))
+
+    def cond(carry):
+        state, steps, value = carry
+        return (value > tol) & (steps < max_steps)
+
+    def body(carry):
+        state, steps, _ = carry
+        state = jax.lax.fori_loop(0, check_every, lambda _, s: solver.update(game, s), state)
+        return state, steps + check_every, expl(state)
+
+    state, steps, value = jax.lax.while_loop(
+        cond, body, (state, jnp.zeros((), jnp.int32), expl(state)))
+    return UntilResult(solver.policy(game, state), steps, value, value <= tol, state)
+
+
+def solve_until(game, solver, tol: float, max_steps: int = 100_000, check_every: int = 50,
+                initial=None) -> UntilResult:
+    """Run ``solver`` until the last iterate's exploitability is ``<= tol`` (checked every
+    ``check_every`` updates) or ``max_steps`` updates; one ``lax.while_loop``.
+
+    Works under ``jax.vmap`` (see :func:`solve_batch_until`): finished games stop changing while
+    the others continue.
+    """
+    if not tol > 0:
+        raise ValueError(f"tol must be positive; got {tol!r}.")
+    _check_steps(max_steps, check_every)
+    return _run_until(game, solver, tol, int(max_steps), int(check_every), initial)
+
+
+def solve_batch_until(games, solver, tol: float, max_steps: int = 100_000,
+                      check_every: int = 50) -> UntilResult:
+    """:func:`solve_until` over a batch of same-shape games in one vmapped call."""
+    if isinstance(games, (list, tuple)):
+        from .games import stack_games
+
+        games = stack_games(games)
+    if not tol > 0:
+        raise ValueError(f"tol must be positive; got {tol!r}.")
+    _check_steps(max_steps, check_every)
+    run = jax.vmap(lambda g: _run_until(g, solver, tol, int(max_steps), int(check_every), None))
+    return run(games)

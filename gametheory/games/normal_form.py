@@ -232,7 +232,9 @@ def stack_games(games):
     games = list(games)
     if not games:
         raise ValueError("stack_games needs at least one game.")
-    kinds = {(type(g), g.payoffs.shape) for g in games}
+    kinds = {(type(g).__name__, g.payoffs.shape) for g in games}
     if len(kinds) != 1:
         raise ValueError(f"all games must share type and shape to be batched; got {kinds}.")
-    return jax.tree.map(lambda *leaves: jnp.stack(leaves), *games)
+    name = f"batch of {len(games)} x {games[0].name}"
+    payoffs = jnp.stack([g.payoffs for g in games])
+    return dataclasses.replace(games[0], payoffs=payoffs, name=name)

@@ -1,0 +1,100 @@
+"""Counterfactual regret minimisation in the sequence form: CFR and CFR+.
+
+Counterfactual values come from one bottom-up sweep per player: with ``q`` the player's payoff
+gradient (the opponent's plan and chance already folded in),
+``cfv(I, a) = q[seq(I, a)] + sum_{J child of (I, a)} V_J`` and ``V_I = sum_a b(a | I) cfv(I, a)``.
+The instantaneous regret is ``cfv(I, a) - V_I``.
+
+* CFR (Zinkevich et al. 2007): cumulative regrets, regret matching, uniform average.
+* CFR+ (Tammelin 2014): regret matching+ (cumulative regrets clipped at 0), alternating updates
+  and linear averaging (iterate ``t`` has weight ``t``), as OpenSpiel's ``CFRPlusSolver``.
+
+The average is the weighted average of realization plans, which is the reach-weighted average of
+behavioural policies.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax.numpy as jnp
+
+from ...solvers.base import Solver
+from ..treeplex import bottom_up, top_down
+from ._common import initial_behavioural
+
+__all__ = ["CFRState", "cfr", "cfr_plus", "regret_matching", "counterfactual_regrets"]
+
+
+class CFRState(NamedTuple):
+    regrets: tuple  # per player [I, A] cumulative (CFR) or clipped (CFR+) regrets
+    behavioural: tuple  # per player [I, A] current behavioural policy
+    plans: tuple  # per player [S] current realization plan
+    plan_sums: tuple  # per player [S] weighted sum of past plans
+    weight_sum: jnp.ndarray  # [] sum of the averaging weights
+    step: jnp.ndarray  # [] int32
+
+
+def regret_matching(tp, regrets):
+    """Policy proportional to the positive part of the regrets; uniform where none is positive."""
+    pos = jnp.where(tp.mask, jnp.maximum(regrets, 0.0), 0.0)
+    total = jnp.sum(pos, axis=-1, keepdims=True)
+    uniform = tp.mask / jnp.sum(tp.mask, axis=-1, keepdims=True)
+    return jnp.where(total > 0, pos / jnp.where(total > 0, total, 1.0), uniform)
+
+
+def counterfactual_regrets(tp, q, behavioural):
+    """Instantaneous counterfactual regrets ``[I, A]`` of ``behavioural`` given gradient ``q``."""
+
+    def reduce(z, mask, rows):
+        value = jnp.sum(behavioural[rows] * z, axis=-1)
+        return value, jnp.where(mask, z - value[:, None], 0.0)
+
+    _, levels = bottom_up(tp, q, reduce)
+    return jnp.concatenate(levels, axis=0) if levels else jnp.zeros_like(behavioural)
+
+
+def _cfr(name: str, plus: bool, linear: bool, alternating: bool) -> Solver:
+    def init(game, initial=None):
+        b = initial_behavioural(game, initial)
+        plans = tuple(top_down(tp, p) for tp, p in zip(game.treeplexes, b))
+        zeros = tuple(jnp.zeros_like(p) for p in b)
+        sums = tuple(jnp.zeros_like(x) for x in plans)
+        dtype = game.payoff_values.dtype
+        return CFRState(zeros, b, plans, sums, jnp.zeros((), dtype), jnp.zeros((), jnp.int32))
+
+    def update(game, state):
+        t = state.step + 1
+        weight = t.astype(state.weight_sum.dtype) if linear else jnp.ones_like(state.weight_sum)
+        regrets, behavioural, plans = list(state.regrets), list(state.behavioural), list(
+            state.plans)
+        sums = tuple(s + weight * x for s, x in zip(state.plan_sums, state.plans))
+        qs = game.gradients(tuple(plans))
+        for p, tp in enumerate(game.treeplexes):
+            if alternating and p == 1:
+                qs = game.gradients(tuple(plans))
+            r = regrets[p] + counterfactual_regrets(tp, qs[p], behavioural[p])
+            regrets[p] = jnp.maximum(r, 0.0) if plus else r
+            behavioural[p] = regret_matching(tp, regrets[p])
+            plans[p] = top_down(tp, behavioural[p])
+        return CFRState(tuple(regrets), tuple(behavioural), tuple(plans), sums,
+                        state.weight_sum + weight, t)
+
+    def average(game, state):
+        w = jnp.maximum(state.weight_sum, 1e-300)
+        return tuple(jnp.where(state.weight_sum > 0, s / w, x)
+                     for s, x in zip(state.plan_sums, state.plans))
+
+    return Solver(init, update, lambda game, state: state.plans, average=average, name=name)
+
+
+def cfr(alternating: int = 0) -> Solver:
+    """Vanilla CFR: regret matching on cumulative counterfactual regrets, uniform average.
+    ``alternating=1`` updates player 1 against player 0's new policy."""
+    return _cfr("cfr", plus=False, linear=False, alternating=bool(alternating))
+
+
+def cfr_plus(alternating: int = 1, linear_average: int = 1) -> Solver:
+    """CFR+ (Tammelin 2014): regret matching+, alternating updates and linear averaging."""
+    return _cfr("cfr_plus", plus=True, linear=bool(linear_average),
+                alternating=bool(alternating))

@@ -1,0 +1,132 @@
+"""Magnetic mirror descent with dilated entropy in the sequence form, and its MPO form.
+
+One step (Sokota et al. 2023, App. C.3; OpenSpiel's ``MMDDilatedEnt``) solves, for each player,
+
+    x' = argmax_x  lr <q, x> - lr temp D_rho(x) - B_psi(x; x_t)
+
+over the treeplex, where ``q`` is the payoff gradient (``A y`` or ``-A^T x``), ``psi`` the dilated
+entropy and ``D_rho(x) = sum_I x_p(I) KL(b_I || rho_I)`` (``rho = 1``: plain dilated entropy).
+The argmax is one bottom-up sweep. At infoset ``I`` the local problem is the normal-form MMD step
+of :func:`gametheory.rules.mmd` with the payoff ``q(I, a)`` plus the continuation values of the
+child infosets, ``V_J = (1 + lr temp) / lr * logsumexp_a(...)``, which are passed to the parent.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax.numpy as jnp
+
+from ... import rules
+from ...solvers.base import Solver, as_schedule, check_count, check_nonnegative
+from ..treeplex import bottom_up
+from ._common import entropy_magnet, initial_logits, plans_of_logits
+
+__all__ = ["EFGMMDState", "dilated_mmd_step", "mmd", "mpo", "mmd_annealed", "optimistic"]
+
+
+class EFGMMDState(NamedTuple):
+    logits: tuple  # per player [I, A] behavioural log-policy (-inf on padded slots)
+    magnet_logits: tuple  # per player [I, A] log-magnet (0 on legal slots = dilated entropy)
+    plans: tuple  # per player [S] realization plan of ``logits``
+    prev_q: tuple  # per player [S] previous payoff gradient (optimistic steps)
+    step: jnp.ndarray  # [] int32
+
+
+def dilated_mmd_step(tp, logits, q, lr, temp, magnet_logits):
+    """The dilated-entropy MMD step of one player; returns the new ``[I, A]`` log-policy.
+
+    ``q``: ``[S]`` payoff gradient (the player maximises ``<q, x>``); ``magnet_logits``:
+    ``[I, A]`` log-magnet (``0`` on legal slots for dilated entropy).
+    """
+    magnet = jnp.where(tp.mask, magnet_logits, 0.0)
+    scale = (1 + lr * temp) / lr
+
+    def reduce(z, mask, rows):
+        l, m = logits[rows], magnet[rows]
+        new = rules.mmd(l, z, lr, temp, m)
+        lse = rules.logsumexp((l + lr * temp * m + lr * z) / (1 + lr * temp), axis=-1,
+                              keepdims=False)
+        return scale * lse, jnp.where(mask, new, -jnp.inf)
+
+    _, levels = bottom_up(tp, q, reduce)
+    return jnp.concatenate(levels, axis=0) if levels else logits
+
+
+def _mmd(name, lr, temp, magnet, magnet_every, anneal, optimistic_steps) -> Solver:
+    lr = as_schedule(lr, "lr")
+    if isinstance(temp, (int, float)) and temp == 0:
+        temp0 = lambda step: 0.0
+    else:
+        temp0 = as_schedule(temp, "temp")
+    anneal = check_nonnegative(anneal, "anneal")
+    magnet_every = check_count(magnet_every, "magnet_every", allow_none=True)
+    if magnet not in ("entropy", "uniform", "initial"):
+        raise ValueError(f"magnet must be 'entropy', 'uniform' or 'initial'; got {magnet!r}.")
+
+    def temperature(step):
+        return temp0(step) / (1.0 + step) ** anneal if anneal else temp0(step)
+
+    def init(game, initial=None):
+        logits = initial_logits(game, initial)
+        if magnet == "initial":
+            magnets = logits
+        elif magnet == "uniform":
+            magnets = initial_logits(game, None)
+        else:
+            magnets = entropy_magnet(game)
+        plans = plans_of_logits(game, logits)
+        prev_q = game.gradients(plans)
+        return EFGMMDState(logits, magnets, plans, prev_q, jnp.zeros((), jnp.int32))
+
+    def update(game, state):
+        qs = game.gradients(state.plans)
+        steps = tuple(2 * q - p for q, p in zip(qs, state.prev_q)) if optimistic_steps else qs
+        eta, alpha = lr(state.step), temperature(state.step)
+        logits = tuple(
+            dilated_mmd_step(tp, l, q, eta, alpha, m)
+            for tp, l, q, m in zip(game.treeplexes, state.logits, steps, state.magnet_logits)
+        )
+        step = state.step + 1
+        magnets = state.magnet_logits
+        if magnet_every is not None:
+            reset = step % magnet_every == 0
+            magnets = tuple(jnp.where(reset, l, m) for l, m in zip(logits, magnets))
+        return EFGMMDState(logits, magnets, plans_of_logits(game, logits), qs, step)
+
+    return Solver(init, update, lambda game, state: state.plans, name=name)
+
+
+def mmd(lr=0.1, temp=0.05, magnet="entropy", magnet_every=0, anneal=0.0) -> Solver:
+    """MMD with dilated entropy (Sokota et al. 2023, App. C.3), the same step as OpenSpiel's
+    ``MMDDilatedEnt(game, alpha=temp, stepsize=lr)``.
+
+    With a fixed magnet the last iterate converges to the regularised equilibrium (with
+    ``magnet="entropy"`` the reduced-normal-form QRE at temperature ``temp``), not to a Nash
+    equilibrium. ``magnet``: ``"entropy"`` (``rho = 1``, as OpenSpiel), ``"uniform"`` (KL to the
+    uniform policy) or ``"initial"``; ``magnet_every=K > 0`` resets the magnet to the current
+    iterate every ``K`` steps (MPO, :func:`mpo`); ``anneal=p`` uses temperature
+    ``temp / (1 + t)^p``.
+    """
+    every = None if not magnet_every else magnet_every
+    return _mmd("mmd", lr, temp, magnet, every, anneal, False)
+
+
+def mpo(lr=0.5, temp=0.05, reset_every=200) -> Solver:
+    """Magnetic Preference Optimization (Wang et al. 2024) in the sequence form: dilated MMD whose
+    magnet starts at the initial policy and is reset to the current iterate every
+    ``reset_every`` steps. The magnets form a proximal-point sequence, so the *last* iterate
+    converges to a Nash equilibrium of the game."""
+    return _mmd("mpo", lr, temp, "initial", check_count(reset_every, "reset_every"), 0.0, False)
+
+
+def mmd_annealed(lr=0.1, temp=1.0, anneal=0.5, magnet="entropy") -> Solver:
+    """Dilated MMD with the annealed temperature ``temp / (1 + t)^anneal`` at every infoset: the
+    regularised equilibrium it tracks moves towards a Nash equilibrium as ``t`` grows."""
+    return _mmd("mmd_annealed", lr, temp, magnet, None, anneal, False)
+
+
+def optimistic(lr=0.1, temp=0.0, magnet="entropy") -> Solver:
+    """Optimistic dilated mirror descent (the OMWU of the treeplex): each step uses the predicted
+    gradient ``2 q_t - q_{t-1}``; ``temp > 0`` adds the MMD magnet term."""
+    return _mmd("optimistic", lr, temp, magnet, None, 0.0, True)
