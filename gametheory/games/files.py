@@ -26,7 +26,6 @@ def load_game_file(path):
         raise ValueError(f"unsupported game file {str(path)!r}; use one of {', '.join(SUFFIXES)}.")
     if not path.is_file():
         raise ValueError(f"game file {str(path)!r} does not exist.")
-    name = path.name
     try:
         if path.suffix == ".npy":
             data = np.load(path, allow_pickle=False)
@@ -34,16 +33,17 @@ def load_game_file(path):
             data = np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
         else:
             with np.load(path, allow_pickle=False) as archive:
-                if "payoffs" not in archive:
-                    raise ValueError(
-                        f"{str(path)!r} has no array named 'payoffs' (found: "
-                        f"{', '.join(archive.files) or 'nothing'}); save it with "
-                        "np.savez(path, payoffs=tensor)."
-                    )
-                data = archive["payoffs"]
-            return nplayer_game(data, name=name)
-    except ValueError:
-        raise
+                data = archive["payoffs"] if "payoffs" in archive else None
+                found = ", ".join(archive.files) or "nothing"
     except Exception as err:  # corrupt file, bad CSV cell, pickled object...
         raise ValueError(f"cannot read game file {str(path)!r}: {err}") from err
-    return matrix_game(data, name=name)
+    if path.suffix == ".npz" and data is None:
+        raise ValueError(
+            f"{str(path)!r} has no array named 'payoffs' (found: {found}); save it with "
+            "np.savez(path, payoffs=tensor)."
+        )
+    build = nplayer_game if path.suffix == ".npz" else matrix_game
+    try:
+        return build(data, name=path.name)
+    except ValueError as err:
+        raise ValueError(f"bad game in {str(path)!r}: {err}") from err
