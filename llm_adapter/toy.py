@@ -71,8 +71,14 @@ class ToyLM(torch.nn.Module):
         return self.token_logps(tokens).sum(-1)
 
     def log_probs(self) -> torch.Tensor:
-        """The whole distribution over responses, ``[N]`` (log-probabilities)."""
-        return self.sequence_logps(self.responses())
+        """The whole distribution over responses, ``[N]`` (log-probabilities), in index order.
+
+        Equals ``sequence_logps(responses())`` (tested) but is vectorised over prefixes.
+        """
+        out = torch.zeros(1, dtype=self.tables[0].dtype, device=self.tables[0].device)
+        for table in self.tables:
+            out = (out[:, None] + torch.log_softmax(table, dim=-1)).reshape(-1)
+        return out
 
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
