@@ -113,14 +113,16 @@ class LLMJudge:
     ``P(a > b) = (p_first(a, b) + 1 - p_first(b, a)) / 2``, which cancels position bias and makes
     ``P(a > b) + P(b > a) = 1`` exactly. Responses may be strings or token-id lists (decoded).
 
+    ``cache=True`` memoises verdicts (the judge is a fixed function of its input text).
     ``context`` is an optional context-manager factory entered around the judge's forward pass,
     e.g. ``model.disable_adapter`` to judge with the base model of a PEFT model being trained.
     """
 
     def __init__(self, model, tokenizer, template: str = DEFAULT_TEMPLATE,
                  answers=(" A", " B"), batch_size: int = 16, context: Callable | None = None,
-                 max_response_chars: int = 1000):
+                 max_response_chars: int = 1000, cache: bool = False):
         self.model, self.tokenizer, self.template = model, tokenizer, template
+        self._memo = {} if cache else None
         self.batch_size, self.context, self.max_chars = batch_size, context, max_response_chars
         if len(answers) != 2:
             raise ValueError("answers must be two strings, naming the first and second response.")
@@ -145,6 +147,14 @@ class LLMJudge:
         """``p_first``: probability that the response shown first (``a``) is named, ``[B]``."""
         texts = [self.template.format(prompt=p, a=self._text(x), b=self._text(y))
                  + self.answer_prefix for p, x, y in zip(prompts, a, b)]
+        if self._memo is not None:
+            todo = list(dict.fromkeys(t for t in texts if t not in self._memo))
+            if todo:
+                self._memo.update(zip(todo, self._score(todo).tolist()))
+            return torch.tensor([self._memo[t] for t in texts], dtype=torch.float64)
+        return self._score(texts)
+
+    def _score(self, texts) -> torch.Tensor:
         device = next(self.model.parameters()).device
         side = self.tokenizer.padding_side
         self.tokenizer.padding_side = "left"

@@ -177,6 +177,29 @@ class SelfPlayTrainer:
             return losses.mpo_loss(logps, old, win, ref, cfg.eta, cfg.temp)
         return losses.inpo_loss(logps, old, win, ref, cfg.eta, cfg.temp)
 
+    def optimisation_step(self, prompts, completions, old, win, ref, token_frozen=None) -> float:
+        """One optimiser step on a minibatch; returns the loss.
+
+        ``prompts``, ``completions``: ``B*K`` rows (prompt-major); ``old``, ``win``, ``ref``:
+        ``[B, K]`` (cached log-probs of ``pi_t`` and the reference, win rates);
+        ``token_frozen``: ``(pi_t, magnet)`` per-token log-probs for ``mpo_token``.
+        """
+        cfg = self.config
+        if cfg.algorithm == "mpo_token":
+            tok, mask = self._logps(prompts, completions, per_token=True)
+            loss = losses.mpo_token_loss(tok, *token_frozen, mask, win.flatten(), cfg.eta,
+                                         cfg.temp)
+        else:
+            logps = self._logps(prompts, completions).view(old.shape)
+            loss = self._loss(None, logps, old, win, ref)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg.max_grad_norm:
+            torch.nn.utils.clip_grad_norm_(
+                [p for g in self.optimizer.param_groups for p in g["params"]], cfg.max_grad_norm)
+        self.optimizer.step()
+        return loss.item()
+
     # ------------------------------------------------------------------ one iteration
     def step(self, prompts) -> dict:
         """One self-play iteration on ``prompts``; returns the logged metrics."""
@@ -194,36 +217,29 @@ class SelfPlayTrainer:
         old = self._frozen_logps(f"pi_{self.iteration}", None, flat_p, flat_c).view(b, k)
         ref = self._frozen_logps(f"ref_{self.ref_version}", self.reference, flat_p,
                                  flat_c).view(b, k)
-        token_old = token_ref = None
-        if cfg.algorithm == "mpo_token":
+        starts = range(0, b, cfg.prompts_per_step)
+        token_frozen = {}
+        if cfg.algorithm == "mpo_token":  # per-token log-probs of pi_t and the magnet, per batch
             with torch.no_grad():
-                token_old, _ = self._logps(flat_p, flat_c, per_token=True)
-                with self.reference.swapped_in(self.model):
-                    token_ref, _ = self._logps(flat_p, flat_c, per_token=True)
+                for s in starts:
+                    rows = range(s * k, min(s + cfg.prompts_per_step, b) * k)
+                    sp, sc = [flat_p[i] for i in rows], [flat_c[i] for i in rows]
+                    tok_old, _ = self._logps(sp, sc, per_token=True)
+                    with self.reference.swapped_in(self.model):
+                        tok_ref, _ = self._logps(sp, sc, per_token=True)
+                    token_frozen[s] = (tok_old, tok_ref)
         old, ref, win = old.to(self.device), ref.to(self.device), win.to(self.device)
 
         self.model.eval()  # no dropout: the trained log-probs are those of the policy sampled
         total, n = 0.0, 0
         for _ in range(cfg.epochs):
-            for s in range(0, b, cfg.prompts_per_step):
+            for s in starts:
                 rows = list(range(s * k, min(s + cfg.prompts_per_step, b) * k))
                 sp, sc = [flat_p[i] for i in rows], [flat_c[i] for i in rows]
                 sl = slice(s, s + cfg.prompts_per_step)
-                if cfg.algorithm == "mpo_token":
-                    tok, mask = self._logps(sp, sc, per_token=True)
-                    loss = losses.mpo_token_loss(tok, token_old[rows], token_ref[rows], mask,
-                                                 win[sl].flatten(), cfg.eta, cfg.temp)
-                else:
-                    logps = self._logps(sp, sc).view(-1, k)
-                    loss = self._loss(rows, logps, old[sl], win[sl], ref[sl])
-                self.optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                if cfg.max_grad_norm:
-                    torch.nn.utils.clip_grad_norm_(
-                        [p for g in self.optimizer.param_groups for p in g["params"]],
-                        cfg.max_grad_norm)
-                self.optimizer.step()
-                total, n = total + loss.item(), n + 1
+                total += self.optimisation_step(sp, sc, old[sl], win[sl], ref[sl],
+                                                token_frozen.get(s))
+                n += 1
         with torch.no_grad():
             new = self._logps(flat_p, flat_c).view(b, k).float()
         metrics = {
