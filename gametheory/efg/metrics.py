@@ -72,38 +72,45 @@ def _log_magnet(tp, magnet):
     return jnp.where(tp.mask, jnp.log(jnp.where(tp.mask, magnet, 1.0)), 0.0)
 
 
-def soft_best_response_value(tp, q, temp, magnet=None):
+def soft_best_response_value(tp, q, temp, magnet=None, weights=None):
     """``max_x <q, x> - temp * D_rho(x)`` where ``D_rho(x) = sum_I x_p(I) KL(b_I || rho_I)``.
 
     ``magnet``: behavioural ``[I, A]`` (rows on the simplex) or ``None`` for dilated entropy
-    (``rho = 1``, OpenSpiel's ``MMDDilatedEnt`` regulariser).
+    (``rho = 1``, OpenSpiel's ``MMDDilatedEnt`` regulariser); ``weights``: optional ``[I]``
+    weights of the local KL terms.
     """
     log_rho = _log_magnet(tp, magnet)
 
     def reduce(z, mask, rows):
-        z = jnp.where(mask, z / temp + log_rho[rows], -jnp.inf)
-        return temp * rules.logsumexp(z, axis=-1, keepdims=False), None
+        t = temp if weights is None else temp * weights[rows][:, None]
+        z = jnp.where(mask, z / t + log_rho[rows], -jnp.inf)
+        return (t * rules.logsumexp(z, axis=-1))[..., 0], None
 
     return bottom_up(tp, q, reduce)[0]
 
 
-def dilated_kl(tp, plan, magnet=None):
-    """``D_rho(x) = sum_I x_p(I) KL(b_I || rho_I)`` = ``sum_s x_s (log b_s - log rho_s)``."""
+def dilated_kl(tp, plan, magnet=None, weights=None):
+    """``D_rho(x) = sum_I w_I x_p(I) KL(b_I || rho_I)`` = ``sum_s w x_s (log b_s - log rho_s)``."""
     xp = to_padded(tp, plan)
     parent = plan[tp.parent][:, None]
     ratio = jnp.where(tp.mask & (xp > 0), xp / jnp.where(parent > 0, parent, 1.0), 1.0)
-    return jnp.sum(jnp.where(tp.mask, xp * (jnp.log(ratio) - _log_magnet(tp, magnet)), 0.0))
+    terms = jnp.where(tp.mask, xp * (jnp.log(ratio) - _log_magnet(tp, magnet)), 0.0)
+    if weights is not None:
+        terms = terms * weights[:, None]
+    return jnp.sum(terms)
 
 
-def regularized_gap(game, plans, temp, magnets=None):
+def regularized_gap(game, plans, temp, magnets=None, weights=None):
     """Saddle-point gap of the regularised game ``x^T A y - temp D(x) + temp D(y)``.
 
     ``magnets``: ``None`` (dilated entropy, as OpenSpiel's ``MMDDilatedEnt.get_gap``) or a pair
-    of behavioural magnets ``[I, A]``. Zero exactly at the regularised equilibrium.
+    of behavioural magnets ``[I, A]``; ``weights``: ``None`` or a pair of ``[I]`` weights of the
+    local KL terms. Zero exactly at the regularised equilibrium.
     """
     magnets = (None, None) if magnets is None else magnets
+    weights = (None, None) if weights is None else weights
     qs = game.gradients(plans)
     gap = 0.0
-    for tp, q, x, m in zip(game.treeplexes, qs, plans, magnets):
-        gap = gap + soft_best_response_value(tp, q, temp, m) + temp * dilated_kl(tp, x, m)
+    for tp, q, x, m, w in zip(game.treeplexes, qs, plans, magnets, weights):
+        gap = gap + soft_best_response_value(tp, q, temp, m, w) + temp * dilated_kl(tp, x, m, w)
     return gap

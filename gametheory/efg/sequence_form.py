@@ -63,13 +63,17 @@ class SequenceFormGame:
     Leaves: ``treeplexes`` (one :class:`~gametheory.efg.treeplex.Treeplex` per player) and the
     sparse payoff ``payoff_rows``, ``payoff_cols``, ``payoff_values`` (``[nnz]`` each): player 0's
     chance-weighted payoff ``A[row, col]`` summed over the terminal histories reached by that
-    pair of sequences. Static: ``name`` and ``info`` (:class:`SequenceFormInfo`).
+    pair of sequences. ``infoset_reach``: per player ``[I]`` probability of reaching each infoset
+    when chance plays as given, the opponent uniformly and the player towards it (used as
+    per-infoset weights of the dilated regulariser).
+    Static: ``name`` and ``info`` (:class:`SequenceFormInfo`).
     """
 
     treeplexes: tuple
     payoff_rows: Array
     payoff_cols: Array
     payoff_values: Array
+    infoset_reach: tuple
     name: str = dataclasses.field(default="efg", metadata=dict(static=True))
     info: SequenceFormInfo | None = dataclasses.field(default=None, metadata=dict(static=True))
 
@@ -187,11 +191,12 @@ def _walk(game, max_nodes: int) -> dict:
     infosets = [{}, {}]  # key -> index
     parents = [[], []]  # encoded parent sequence: -1 empty, else index * n_act + action
     legal = [[], []]
+    reach = [[], []]  # chance x uniform-opponent reach of each infoset
     rows, cols, vals = [], [], []
-    stack = [(game.new_initial_state(), 1.0, -1, -1)]
+    stack = [(game.new_initial_state(), 1.0, -1, -1, 1.0, 1.0)]
     nodes = 0
     while stack:
-        state, prob, s0, s1 = stack.pop()
+        state, prob, s0, s1, u0, u1 = stack.pop()
         nodes += 1
         if nodes > max_nodes:
             raise ValueError(
@@ -210,7 +215,7 @@ def _walk(game, max_nodes: int) -> dict:
         if state.is_chance_node():
             for a, p in state.chance_outcomes():
                 if p > 0:
-                    stack.append((state.child(a), prob * p, s0, s1))
+                    stack.append((state.child(a), prob * p, s0, s1, u0, u1))
             continue
         player = state.current_player()
         if player not in (0, 1):
@@ -224,16 +229,20 @@ def _walk(game, max_nodes: int) -> dict:
             infosets[player][key] = idx
             parents[player].append(parent)
             legal[player].append(actions)
+            reach[player].append(0.0)
         elif parents[player][idx] != parent or legal[player][idx] != actions:
             raise ValueError(
                 f"{game} does not have perfect recall: infoset {key!r} of player {player} is "
                 "reached from two different own sequences (or with different legal actions)."
             )
+        reach[player][idx] += prob * (u1 if player == 0 else u0)
+        share = 1.0 / len(actions)
         for a in actions:
             seq = idx * n_act + a
             child = state.child(a)
-            stack.append((child, prob, seq, s1) if player == 0 else (child, prob, s0, seq))
-    return dict(n_act=n_act, infosets=infosets, parents=parents, legal=legal,
+            stack.append((child, prob, seq, s1, u0 * share, u1) if player == 0
+                         else (child, prob, s0, seq, u0, u1 * share))
+    return dict(n_act=n_act, infosets=infosets, parents=parents, legal=legal, reach=reach,
                 rows=np.asarray(rows, np.int64), cols=np.asarray(cols, np.int64),
                 vals=np.asarray(vals, np.float64), nodes=nodes)
 
@@ -270,6 +279,7 @@ def _layout(raw: dict) -> dict:
         out[f"p{p}_actions"] = actions
         out[f"p{p}_parent"] = parent_seq
         out[f"p{p}_level"] = level[order]
+        out[f"p{p}_reach"] = np.asarray(raw["reach"][p], np.float64)[order]
         encoded_to_seq.append(code)
     rows = np.array([encoded_to_seq[0][int(r)] for r in raw["rows"]], np.int64)
     cols = np.array([encoded_to_seq[1][int(c)] for c in raw["cols"]], np.int64)
@@ -309,6 +319,7 @@ def _from_arrays(arrays: dict, game_string: str, name: str, dtype=None) -> Seque
         payoff_rows=jnp.asarray(arrays["payoff_rows"], jnp.int32),
         payoff_cols=jnp.asarray(arrays["payoff_cols"], jnp.int32),
         payoff_values=jnp.asarray(arrays["payoff_values"], dtype),
+        infoset_reach=tuple(jnp.asarray(arrays[f"p{p}_reach"], dtype) for p in range(2)),
         name=name,
         info=info,
     )

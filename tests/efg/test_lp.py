@@ -2,11 +2,10 @@
 
 import jax.numpy as jnp
 import pytest
+from efg_games import GOOFSPIEL, LIARS_DICE_3, load
 
 from gametheory.efg.lp import solve_lp
 from gametheory.efg.policies import check_plans
-
-from .conftest import GOOFSPIEL, LIARS_DICE_3, load
 
 
 @pytest.mark.parametrize(

@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pyspiel
 import pytest
+from efg_games import EXPLOITABILITY_GAMES, load
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,8 +16,6 @@ from gametheory.efg import (
     uniform_plans,
 )
 from gametheory.efg.metrics import best_responses, regularized_gap
-
-from .conftest import EXPLOITABILITY_GAMES, load
 
 N_POLICIES = 100
 
@@ -42,7 +41,8 @@ def test_exploitability_matches_pyspiel_on_random_policies(name):
     "name, nash_conv",
     [
         ("kuhn_poker", 11 / 12),  # Kuhn uniform NashConv = 11/12 (OpenSpiel exploitability_test)
-        ("leduc_poker", 4.747222222222222),  # Leduc uniform NashConv (OpenSpiel exploitability_test)
+        # Leduc uniform NashConv = 4.747222 (OpenSpiel exploitability_test)
+        ("leduc_poker", 4.747222222222222),
     ],
 )
 def test_uniform_nash_conv(name, nash_conv):

@@ -4,6 +4,7 @@ import jax
 import numpy as np
 import pyspiel
 import pytest
+from efg_games import GOOFSPIEL, load
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from open_spiel.python.algorithms import exploitability as os_exploitability
@@ -18,8 +19,6 @@ from gametheory.efg import (
     tabular_policy_to_plans,
 )
 from gametheory.efg.policies import check_plans
-
-from .conftest import GOOFSPIEL, load
 
 
 @settings(max_examples=20, deadline=None)

@@ -3,11 +3,10 @@
 import numpy as np
 import pyspiel
 import pytest
+from efg_games import GOOFSPIEL, load
 
 from gametheory.efg import sequence_form_game
 from gametheory.efg.lp import solve_lp
-
-from .conftest import GOOFSPIEL, load
 
 
 def test_leduc_sizes_and_sparsity(leduc):

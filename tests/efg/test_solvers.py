@@ -64,7 +64,7 @@ def test_cfr_plus_leduc_1000_iterations(leduc):
 def test_cfr_kuhn_average_converges(kuhn):
     # Kuhn game value = -1/18 (Kuhn 1950): the CFR average's value approaches it.
     result = solve(kuhn, EFG_SOLVERS["cfr"](), 2000, record_every=2000)
-    assert float(result.exploitability_avg[-1]) < 5e-3
+    assert float(result.exploitability_avg[-1]) < 1e-2
     assert float(kuhn.value(result.average)) == pytest.approx(-1 / 18, abs=5e-3)
 
 

@@ -16,7 +16,7 @@ import jax.numpy as jnp
 from ...solvers.base import Solver, as_schedule, check_count, check_nonnegative
 from ..metrics import regularized_gap
 from ._common import initial_logits, plans_of_logits
-from .mmd import dilated_mmd_step
+from .mmd import _check_weighting, dilated_mmd_step, infoset_weights
 
 __all__ = ["EFGComalState", "comal"]
 
@@ -30,11 +30,12 @@ class EFGComalState(NamedTuple):
     step: jnp.ndarray
 
 
-def comal(lr=0.5, tau=0.05, inner_steps=200, inner_tol=0.0) -> Solver:
+def comal(lr=0.5, tau=0.05, inner_steps=100, inner_tol=0.0, weighting="reach") -> Solver:
     """COMAL with the dilated INPO/MMD inner solver (see the module docstring)."""
     lr, tau = as_schedule(lr, "lr"), as_schedule(tau, "tau")
     inner_steps = check_count(inner_steps, "inner_steps")
     inner_tol = check_nonnegative(inner_tol, "inner_tol")
+    _check_weighting(weighting)
 
     def init(game, initial=None):
         logits = initial_logits(game, initial)
@@ -44,16 +45,19 @@ def comal(lr=0.5, tau=0.05, inner_steps=200, inner_tol=0.0) -> Solver:
     def update(game, state):
         qs = game.gradients(state.plans)
         eta, t = lr(state.step), tau(state.step)
+        weights = infoset_weights(game, weighting)
         logits = tuple(
-            dilated_mmd_step(tp, l, q, eta, t, r)
-            for tp, l, q, r in zip(game.treeplexes, state.logits, qs, state.ref_logits)
+            dilated_mmd_step(tp, l, q, eta, t, r, w)
+            for tp, l, q, r, w in zip(game.treeplexes, state.logits, qs, state.ref_logits,
+                                      weights)
         )
         plans = plans_of_logits(game, logits)
         inner_step = state.inner_step + 1
         advance = inner_step >= inner_steps
         if inner_tol:
             refs = tuple(jnp.exp(r) for r in state.ref_logits)
-            advance = advance | (regularized_gap(game, plans, t, refs) <= inner_tol)
+            gap = regularized_gap(game, plans, t, refs, weights)
+            advance = advance | (gap <= inner_tol)
         ref_logits = tuple(jnp.where(advance, l, r) for l, r in zip(logits, state.ref_logits))
         return EFGComalState(logits, ref_logits, plans, jnp.where(advance, 0, inner_step),
                              state.outer_step + advance.astype(jnp.int32), state.step + 1)

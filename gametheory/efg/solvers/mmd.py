@@ -33,33 +33,57 @@ class EFGMMDState(NamedTuple):
     step: jnp.ndarray  # [] int32
 
 
-def dilated_mmd_step(tp, logits, q, lr, temp, magnet_logits):
+def dilated_mmd_step(tp, logits, q, lr, temp, magnet_logits, weights=None):
     """The dilated-entropy MMD step of one player; returns the new ``[I, A]`` log-policy.
 
     ``q``: ``[S]`` payoff gradient (the player maximises ``<q, x>``); ``magnet_logits``:
-    ``[I, A]`` log-magnet (``0`` on legal slots for dilated entropy).
+    ``[I, A]`` log-magnet (``0`` on legal slots for dilated entropy); ``weights``: optional
+    ``[I]`` positive weights ``w_I`` of the local entropies in the dilated regulariser, which
+    make the local step :func:`gametheory.rules.mmd` with step ``lr / w_I`` and temperature
+    ``temp * w_I`` (``None``: all weights 1, as OpenSpiel).
     """
     magnet = jnp.where(tp.mask, magnet_logits, 0.0)
-    scale = (1 + lr * temp) / lr
 
     def reduce(z, mask, rows):
         l, m = logits[rows], magnet[rows]
-        new = rules.mmd(l, z, lr, temp, m)
-        lse = rules.logsumexp((l + lr * temp * m + lr * z) / (1 + lr * temp), axis=-1,
-                              keepdims=False)
-        return scale * lse, jnp.where(mask, new, -jnp.inf)
+        if weights is None:
+            eta, alpha = lr, temp
+        else:
+            w = weights[rows][:, None]
+            eta, alpha = lr / w, temp * w
+        new = rules.mmd(l, z, eta, alpha, m)
+        lse = rules.logsumexp((l + eta * alpha * m + eta * z) / (1 + eta * alpha), axis=-1)
+        value = ((1 + eta * alpha) / eta * lse)[..., 0]
+        return value, jnp.where(mask, new, -jnp.inf)
 
     _, levels = bottom_up(tp, q, reduce)
     return jnp.concatenate(levels, axis=0) if levels else logits
 
 
-def _mmd(name, lr, temp, magnet, magnet_every, anneal, optimistic_steps) -> Solver:
+def infoset_weights(game, weighting: str):
+    """Per-infoset weights of the dilated regulariser: ``"uniform"`` (all 1, OpenSpiel's
+    dilated entropy) or ``"reach"`` (each infoset's chance x uniform-opponent reach, scaled to
+    a maximum of 1, so that every infoset sees its payoffs in comparable units)."""
+    if weighting == "uniform":
+        return (None, None)
+    return tuple(r / jnp.max(r) for r in game.infoset_reach)
+
+
+def _check_weighting(weighting):
+    if weighting not in ("uniform", "reach"):
+        raise ValueError(f"weighting must be 'uniform' or 'reach'; got {weighting!r}.")
+    return weighting
+
+
+def _mmd(name, lr, temp, magnet, magnet_every, anneal, optimistic_steps,
+         weighting="uniform") -> Solver:
     lr = as_schedule(lr, "lr")
     if isinstance(temp, (int, float)) and temp == 0:
         temp0 = lambda step: 0.0
     else:
         temp0 = as_schedule(temp, "temp")
     anneal = check_nonnegative(anneal, "anneal")
+    _check_weighting(weighting)
     magnet_every = check_count(magnet_every, "magnet_every", allow_none=True)
     if magnet not in ("entropy", "uniform", "initial"):
         raise ValueError(f"magnet must be 'entropy', 'uniform' or 'initial'; got {magnet!r}.")
@@ -84,8 +108,9 @@ def _mmd(name, lr, temp, magnet, magnet_every, anneal, optimistic_steps) -> Solv
         steps = tuple(2 * q - p for q, p in zip(qs, state.prev_q)) if optimistic_steps else qs
         eta, alpha = lr(state.step), temperature(state.step)
         logits = tuple(
-            dilated_mmd_step(tp, l, q, eta, alpha, m)
-            for tp, l, q, m in zip(game.treeplexes, state.logits, steps, state.magnet_logits)
+            dilated_mmd_step(tp, l, q, eta, alpha, m, w)
+            for tp, l, q, m, w in zip(game.treeplexes, state.logits, steps, state.magnet_logits,
+                                      infoset_weights(game, weighting))
         )
         step = state.step + 1
         magnets = state.magnet_logits
@@ -97,7 +122,8 @@ def _mmd(name, lr, temp, magnet, magnet_every, anneal, optimistic_steps) -> Solv
     return Solver(init, update, lambda game, state: state.plans, name=name)
 
 
-def mmd(lr=0.1, temp=0.05, magnet="entropy", magnet_every=0, anneal=0.0) -> Solver:
+def mmd(lr=0.1, temp=0.05, magnet="entropy", magnet_every=0, anneal=0.0,
+        weighting="uniform") -> Solver:
     """MMD with dilated entropy (Sokota et al. 2023, App. C.3), the same step as OpenSpiel's
     ``MMDDilatedEnt(game, alpha=temp, stepsize=lr)``.
 
@@ -106,27 +132,28 @@ def mmd(lr=0.1, temp=0.05, magnet="entropy", magnet_every=0, anneal=0.0) -> Solv
     equilibrium. ``magnet``: ``"entropy"`` (``rho = 1``, as OpenSpiel), ``"uniform"`` (KL to the
     uniform policy) or ``"initial"``; ``magnet_every=K > 0`` resets the magnet to the current
     iterate every ``K`` steps (MPO, :func:`mpo`); ``anneal=p`` uses temperature
-    ``temp / (1 + t)^p``.
+    ``temp / (1 + t)^p``; ``weighting``: see :func:`infoset_weights`.
     """
     every = None if not magnet_every else magnet_every
-    return _mmd("mmd", lr, temp, magnet, every, anneal, False)
+    return _mmd("mmd", lr, temp, magnet, every, anneal, False, weighting)
 
 
-def mpo(lr=0.5, temp=0.05, reset_every=200) -> Solver:
+def mpo(lr=0.5, temp=0.05, reset_every=100, weighting="reach") -> Solver:
     """Magnetic Preference Optimization (Wang et al. 2024) in the sequence form: dilated MMD whose
     magnet starts at the initial policy and is reset to the current iterate every
     ``reset_every`` steps. The magnets form a proximal-point sequence, so the *last* iterate
     converges to a Nash equilibrium of the game."""
-    return _mmd("mpo", lr, temp, "initial", check_count(reset_every, "reset_every"), 0.0, False)
+    return _mmd("mpo", lr, temp, "initial", check_count(reset_every, "reset_every"), 0.0, False,
+                weighting)
 
 
-def mmd_annealed(lr=0.1, temp=1.0, anneal=0.5, magnet="entropy") -> Solver:
+def mmd_annealed(lr=0.5, temp=0.5, anneal=0.5, magnet="entropy", weighting="reach") -> Solver:
     """Dilated MMD with the annealed temperature ``temp / (1 + t)^anneal`` at every infoset: the
     regularised equilibrium it tracks moves towards a Nash equilibrium as ``t`` grows."""
-    return _mmd("mmd_annealed", lr, temp, magnet, None, anneal, False)
+    return _mmd("mmd_annealed", lr, temp, magnet, None, anneal, False, weighting)
 
 
-def optimistic(lr=0.1, temp=0.0, magnet="entropy") -> Solver:
+def optimistic(lr=1.0, temp=0.0, magnet="entropy", weighting="reach") -> Solver:
     """Optimistic dilated mirror descent (the OMWU of the treeplex): each step uses the predicted
     gradient ``2 q_t - q_{t-1}``; ``temp > 0`` adds the MMD magnet term."""
-    return _mmd("optimistic", lr, temp, magnet, None, 0.0, True)
+    return _mmd("optimistic", lr, temp, magnet, None, 0.0, True, weighting)
