@@ -47,6 +47,9 @@ SOLVER_PARAMS: dict[str, dict] = {
 }
 
 COLORS = dict(zip(SOLVER_PARAMS, plt.get_cmap("tab20").colors[::2] + ((0.3, 0.3, 0.3),)))
+# Several rules coincide on some games (MPO and COMAL-INPO with equal periods, MMD and INPO with
+# a uniform start); distinct dash patterns keep overlapping curves visible.
+STYLES = dict(zip(SOLVER_PARAMS, ["-", "--", ":", "-.", "-", "--", ":", "-.", "-", "--", ":"]))
 
 
 def suite(include_tops: bool = True) -> list[tuple[str, object]]:
@@ -105,9 +108,9 @@ def plot_game(label: str, rows: dict, path: Path) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
     floor = 1e-16
     for name, (at, last, avg, _) in rows.items():
-        color = COLORS[name]
-        axes[0].plot(at, np.maximum(last, floor), color=color, label=name)
-        axes[1].plot(at, np.maximum(avg, floor), color=color, label=name)
+        style = dict(color=COLORS[name], linestyle=STYLES[name], label=name)
+        axes[0].plot(at, np.maximum(last, floor), **style)
+        axes[1].plot(at, np.maximum(avg, floor), **style)
     for ax, title in zip(axes, ("last iterate", "average iterate")):
         ax.set_yscale("log")
         ax.set_xlabel("iteration")
