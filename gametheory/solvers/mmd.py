@@ -16,7 +16,7 @@ from .base import (
     probabilities,
 )
 
-__all__ = ["mmd", "mpo", "MMDState"]
+__all__ = ["mmd", "mpo", "MMDState", "magnetic_step"]
 
 
 class MMDState(NamedTuple):
@@ -25,8 +25,25 @@ class MMDState(NamedTuple):
     step: jnp.ndarray  # [] int32
 
 
+def magnetic_step(game, logits, magnet_logits, lr, temp, extragradient=False) -> tuple:
+    """One MMD step for every player (Sokota et al. 2023, eq. (5)), optionally as mirror prox.
+
+    With ``extragradient=True`` the step is taken from ``pi`` with the payoff gradient at the
+    look-ahead point ``pi_half = MMD(pi, q(pi))`` (Nemirovski 2004, eq. (3.1), applied to the
+    KL-regularised game). The fixed point is the same regularised equilibrium, but the step size
+    may be of order ``1 / max|A|`` instead of ``temp / max|A|^2``, so each regularised game is
+    solved in far fewer steps on ill-conditioned games.
+    """
+    qs = game.gradients(probabilities(logits))
+    step = tuple(rules.mmd(l, q, lr, temp, m) for l, q, m in zip(logits, qs, magnet_logits))
+    if not extragradient:
+        return step
+    qs = game.gradients(probabilities(step))
+    return tuple(rules.mmd(l, q, lr, temp, m) for l, q, m in zip(logits, qs, magnet_logits))
+
+
 def mmd(lr=0.1, temp=0.1, magnet="uniform", magnet_lr=0.0, magnet_every=None,
-        anneal=0.0) -> Solver:
+        anneal=0.0, extragradient=False) -> Solver:
     """Magnetic mirror descent with negative entropy (Sokota et al. 2023, eq. (5)).
 
     ``log pi' ∝ (log pi + lr*temp*log rho + lr*q) / (1 + lr*temp)`` (:func:`gametheory.rules.mmd`).
@@ -38,6 +55,7 @@ def mmd(lr=0.1, temp=0.1, magnet="uniform", magnet_lr=0.0, magnet_every=None,
       step (Sec. 4.2).
     * Magnet reset (``magnet_every=K``): ``rho <- pi`` every K steps; this is MPO, see :func:`mpo`.
     * Annealing (``anneal=p > 0``): temperature ``temp / (1 + t)^p`` at step t.
+    * ``extragradient=True``: mirror-prox form of each step (:func:`magnetic_step`).
 
     ``magnet``: ``"uniform"`` or ``"initial"`` (the initial policy).
     """
@@ -60,12 +78,9 @@ def mmd(lr=0.1, temp=0.1, magnet="uniform", magnet_lr=0.0, magnet_every=None,
         return MMDState(logits, magnets, jnp.zeros((), jnp.int32))
 
     def update(game, state):
-        qs = game.gradients(probabilities(state.logits))
         eta, alpha = lr(state.step), temperature(state.step)
-        logits = tuple(
-            rules.mmd(l, q, eta, alpha, m)
-            for l, q, m in zip(state.logits, qs, state.magnet_logits)
-        )
+        logits = magnetic_step(game, state.logits, state.magnet_logits, eta, alpha,
+                               bool(extragradient))
         magnets = state.magnet_logits
         if magnet_lr:
             magnets = tuple(rules.magnet_update(m, l, magnet_lr) for m, l in zip(magnets, logits))
@@ -78,13 +93,19 @@ def mmd(lr=0.1, temp=0.1, magnet="uniform", magnet_lr=0.0, magnet_every=None,
     return Solver(init, update, lambda game, state: probabilities(state.logits), name="mmd")
 
 
-def mpo(lr=1.0, temp=0.1, reset_every=500) -> Solver:
+def mpo(lr=1.0, temp=0.1, reset_every=500, extragradient=False) -> Solver:
     """Magnetic Preference Optimization (Wang et al. 2024, Alg. 1): MMD whose magnet starts at the
     initial policy and is reset to the current iterate every ``reset_every`` steps.
 
     Each block of steps converges linearly to the regularised equilibrium around the current
     magnet; the sequence of magnets is a proximal-point iteration, so the *last* iterate converges
     to a Nash equilibrium of the original game.
+
+    ``extragradient=True`` takes each MMD step in mirror-prox form (:func:`magnetic_step`): on
+    larger, ill-conditioned games (e.g. random 20x20, equilibria with tiny probabilities) it
+    reaches 1e-6 where the plain step needs orders of magnitude more iterations; e.g.
+    ``mpo(lr=2.0, temp=0.003, reset_every=100, extragradient=True)``.
     """
-    solver = mmd(lr=lr, temp=temp, magnet="initial", magnet_every=reset_every)
+    solver = mmd(lr=lr, temp=temp, magnet="initial", magnet_every=reset_every,
+                 extragradient=extragradient)
     return solver._replace(name="mpo")
