@@ -36,16 +36,17 @@ from gametheory.games import random_zero_sum, stack_games  # noqa: E402
 from gametheory.lp import solve_zero_sum  # noqa: E402
 from gametheory.solvers import comal, mpo  # noqa: E402
 
-# Among the best of a sweep on 16-64 random 50x50 and 20x20 games (lr in [0.02, 8], temp in
-# [0.01, 1], reset period in [2, 3000]); none reached NashConv 1e-6 on all games within 20000
-# steps, so these are settings with a low NashConv at the cap. MPO is MMD (Sokota et al.
-# 2023, eq. (5)) whose magnet resets every K
-# steps; COMAL (Liu et al. 2024, Alg. 1) here uses the MWU inner solver on the regularised
-# payoff so that it is not the same iteration as MPO (its INPO inner step is the MMD step).
-METHODS = {
-    "MPO": lambda: mpo(lr=1.0, temp=0.1, reset_every=10),
-    "COMAL": lambda: comal(lr=1.0, tau=0.1, inner_steps=10, inner="mwu"),
+# MPO is MMD (Sokota et al. 2023, eq. (5)) whose magnet resets every K steps; COMAL (Liu et al.
+# 2024, Alg. 1) is the prox-point loop with an INPO inner solver. Both take each step in
+# mirror-prox form (extragradient=True / inner="extragradient"): with the plain step a sweep of
+# lr in [0.02, 8], temp in [0.01, 1], K in [2, 3000] left NashConv ~1e-3 after 20000 steps on
+# random 50x50 games. MPO and COMAL-INPO are the same iteration for equal parameters, so COMAL
+# runs with a different (tau, K) pair.
+SETTINGS = {
+    "MPO": dict(lr=2.0, temp=0.001, reset_every=200, extragradient=True),
+    "COMAL": dict(lr=2.0, tau=0.003, inner_steps=100, inner="extragradient"),
 }
+METHODS = {"MPO": lambda: mpo(**SETTINGS["MPO"]), "COMAL": lambda: comal(**SETTINGS["COMAL"])}
 
 
 def _games(n: int, size: int, dtype):
@@ -171,7 +172,7 @@ def main(argv=None):
                                                                               2000)
     dtype = jnp.float64 if args.dtype == "float64" else jnp.float32
     print(f"jax {jax.__version__} on {jax.devices()[0].platform}; {args.dtype}; "
-          f"settings: MPO lr=1 temp=0.1 reset_every=10, COMAL lr=1 tau=0.1 inner_steps=10 (mwu)")
+          f"settings: {SETTINGS}")
     batch_benchmark(args, dtype)
     if not args.skip_big:
         big_benchmark(args, dtype)

@@ -1,6 +1,7 @@
 """Normal-form solvers: last-iterate behaviour on games with known equilibria."""
 
 import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -9,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gametheory import games, solvers
-from gametheory.driver import random_initial_policies, solve
+from gametheory.driver import random_initial_policies, solve, solve_batch
 from gametheory.lp import solve_zero_sum
 
 # COMAL 3x3 game, start pi0 = (0.6, 0.3, 0.1) for both players (Liu et al. 2024, Sec. 4).
@@ -36,7 +37,8 @@ def test_inpo_with_fixed_reference_stalls_at_regularized_equilibrium():
     result = solve(games.comal_3x3(), solvers.inpo(lr=1.0, tau=0.1), 5000, initial=PI0)
     # The tau-regularised equilibrium around pi0 has exploitability ~0.0785 (COMAL paper, Fig. 1).
     assert float(result.exploitability_last[-1]) == pytest.approx(0.0785, abs=5e-4)
-    assert abs(float(result.exploitability_last[-1]) - float(result.exploitability_last[-20])) < 1e-9
+    trace = np.asarray(result.exploitability_last)
+    assert abs(trace[-1] - trace[-20]) < 1e-9  # stalled, not still improving
 
 
 @pytest.mark.parametrize(
@@ -165,3 +167,36 @@ def test_bad_initial_policies_raise():
         solver.init(g, (jnp.ones(2) / 2, jnp.ones(3) / 3))
     with pytest.raises(ValueError, match="not a probability vector"):
         solver.init(g, (jnp.asarray([0.5, 0.6, -0.1]), jnp.ones(3) / 3))
+
+
+def test_extragradient_mmd_has_the_same_fixed_point():
+    # Mirror prox on the regularised game keeps MMD's fixed point: the published perturbed RPS
+    # QRE at temp 0.1 = [0.17347803, 0.48630324, 0.34021873] (MMD paper code).
+    result = solve(games.perturbed_rps(), solvers.mmd(lr=1.0, temp=0.1, extragradient=True), 2000)
+    for p in result.last:
+        np.testing.assert_allclose(p, [0.17347803, 0.48630324, 0.34021873], atol=1e-7)
+
+
+# Prox-point settings for larger, ill-conditioned games (equilibria with probabilities ~1e-4):
+# the mirror-prox form of the magnetic step lets lr be ~1/max|A| (see magnetic_step).
+MPO_FAST = solvers.mpo(lr=2.0, temp=0.001, reset_every=200, extragradient=True)
+COMAL_FAST = solvers.comal(lr=2.0, tau=0.001, inner_steps=200, inner="extragradient")
+
+
+@pytest.mark.parametrize("solver", [MPO_FAST, COMAL_FAST], ids=["mpo", "comal"])
+def test_64_random_20x20_games_in_one_vmapped_call(solver):
+    batch = [games.random_zero_sum(20, 20, seed=s) for s in range(64)]
+    result = solve_batch(batch, solver, 110_000, record_every=10_000)
+    last = np.asarray(result.exploitability_last)[:, -1]
+    assert last.max() <= 1e-6, f"worst game {last.argmax()}: {last.max():.2e}"
+    for i, g in enumerate(batch):
+        x, y = (np.asarray(p[i]) for p in result.last)
+        value = float(x @ np.asarray(g.payoffs) @ y)
+        assert value == pytest.approx(solve_zero_sum(g).value, abs=1e-6)  # exact LP value
+
+
+@pytest.mark.parametrize("name", games.SPINNING_TOP_NAMES)
+def test_mpo_last_iterate_on_spinning_tops(name):
+    # Published empirical games (Czarnecki et al. 2020); MPO's last iterate <= 1e-4.
+    result = solve(games.spinning_top(name), MPO_FAST, 8000, record_every=1000)
+    assert float(result.exploitability_last[-1]) <= 1e-4

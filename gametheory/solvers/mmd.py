@@ -104,7 +104,7 @@ def mpo(lr=1.0, temp=0.1, reset_every=500, extragradient=False) -> Solver:
     ``extragradient=True`` takes each MMD step in mirror-prox form (:func:`magnetic_step`): on
     larger, ill-conditioned games (e.g. random 20x20, equilibria with tiny probabilities) it
     reaches 1e-6 where the plain step needs orders of magnitude more iterations; e.g.
-    ``mpo(lr=2.0, temp=0.003, reset_every=100, extragradient=True)``.
+    ``mpo(lr=2.0, temp=0.001, reset_every=200, extragradient=True)``.
     """
     solver = mmd(lr=lr, temp=temp, magnet="initial", magnet_every=reset_every,
                  extragradient=extragradient)

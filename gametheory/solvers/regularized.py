@@ -84,7 +84,7 @@ def comal(lr=1.0, tau=0.1, inner_steps=500, inner="inpo", inner_tol=0.0) -> Solv
     solver, then sets ``pi_{k+1}`` to the inner last iterate. The inner solver is INPO
     (``inner="inpo"``, Alg. 2), INPO in mirror-prox form (``inner="extragradient"``, see
     :func:`gametheory.solvers.mmd.magnetic_step`; much faster on ill-conditioned games, e.g.
-    ``comal(lr=2.0, tau=0.003, inner_steps=100, inner="extragradient")``) or MWU on the
+    ``comal(lr=2.0, tau=0.001, inner_steps=200, inner="extragradient")``) or MWU on the
     regularised payoff ``q - tau (log pi - log pi_k)`` (``inner="mwu"``).
     The reference moves after ``inner_steps`` steps, or as soon as the NashConv
     of the regularised game drops below ``inner_tol`` (if > 0). The last iterate converges to a
