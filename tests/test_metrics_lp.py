@@ -52,7 +52,7 @@ def test_nash_conv_matches_openspiel_on_three_player_game():
     assert float(metrics.exploitability(g, policies)) == pytest.approx(ref / 3, abs=1e-10)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(seed=st.integers(0, 10_000), m=st.integers(1, 8), n=st.integers(1, 8))
 def test_exploitability_nonnegative_and_zero_at_lp_solution(seed, m, n):
     g = games.random_zero_sum(m, n, seed=seed)
