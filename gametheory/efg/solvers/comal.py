@@ -16,7 +16,7 @@ import jax.numpy as jnp
 from ...solvers.base import Solver, as_schedule, check_count, check_nonnegative
 from ..metrics import regularized_gap
 from ._common import initial_logits, plans_of_logits
-from .mmd import _check_weighting, dilated_mmd_step, infoset_weights
+from .mmd import _check_flag, _check_weighting, infoset_weights, mirror_prox_step
 
 __all__ = ["EFGComalState", "comal"]
 
@@ -30,12 +30,14 @@ class EFGComalState(NamedTuple):
     step: jnp.ndarray
 
 
-def comal(lr=0.5, tau=0.05, inner_steps=100, inner_tol=0.0, weighting="reach") -> Solver:
+def comal(lr=0.5, tau=0.05, inner_steps=100, inner_tol=0.0, weighting="reach",
+          extragradient=0) -> Solver:
     """COMAL with the dilated INPO/MMD inner solver (see the module docstring)."""
     lr, tau = as_schedule(lr, "lr"), as_schedule(tau, "tau")
     inner_steps = check_count(inner_steps, "inner_steps")
     inner_tol = check_nonnegative(inner_tol, "inner_tol")
     _check_weighting(weighting)
+    extragradient = _check_flag(extragradient, "extragradient")
 
     def init(game, initial=None):
         logits = initial_logits(game, initial)
@@ -43,15 +45,11 @@ def comal(lr=0.5, tau=0.05, inner_steps=100, inner_tol=0.0, weighting="reach") -
         return EFGComalState(logits, logits, plans_of_logits(game, logits), zero, zero, zero)
 
     def update(game, state):
-        qs = game.gradients(state.plans)
         eta, t = lr(state.step), tau(state.step)
         weights = infoset_weights(game, weighting)
-        logits = tuple(
-            dilated_mmd_step(tp, l, q, eta, t, r, w)
-            for tp, l, q, r, w in zip(game.treeplexes, state.logits, qs, state.ref_logits,
-                                      weights)
-        )
-        plans = plans_of_logits(game, logits)
+        logits, plans, _ = mirror_prox_step(game, state.logits, state.plans, eta, t,
+                                            state.ref_logits, weights,
+                                            extragradient=extragradient)
         inner_step = state.inner_step + 1
         advance = inner_step >= inner_steps
         if inner_tol:

@@ -22,7 +22,8 @@ from ...solvers.base import Solver, as_schedule, check_count, check_nonnegative
 from ..treeplex import bottom_up
 from ._common import entropy_magnet, initial_logits, plans_of_logits
 
-__all__ = ["EFGMMDState", "dilated_mmd_step", "mmd", "mpo", "mmd_annealed", "optimistic"]
+__all__ = ["EFGMMDState", "dilated_mmd_step", "mmd", "mpo", "mmd_annealed", "optimistic",
+           "mirror_prox_step"]
 
 
 class EFGMMDState(NamedTuple):
@@ -69,14 +70,51 @@ def infoset_weights(game, weighting: str):
     return tuple(r / jnp.max(r) for r in game.infoset_reach)
 
 
+def _check_flag(value, name):
+    """A 0/1 switch given as bool, int, float or str (the CLI's ``--set key=value``)."""
+    if isinstance(value, str):
+        table = {"0": False, "false": False, "no": False, "off": False,
+                 "1": True, "true": True, "yes": True, "on": True}
+        if value.strip().lower() not in table:
+            raise ValueError(f"{name} must be 0/1 (or true/false); got {value!r}.")
+        return table[value.strip().lower()]
+    if value not in (0, 1):
+        raise ValueError(f"{name} must be 0/1 (or true/false); got {value!r}.")
+    return bool(value)
+
+
 def _check_weighting(weighting):
     if weighting not in ("uniform", "reach"):
         raise ValueError(f"weighting must be 'uniform' or 'reach'; got {weighting!r}.")
     return weighting
 
 
+def mirror_prox_step(game, logits, plans, lr, temp, magnet_logits, weights, qs=None,
+                     extragradient=False) -> tuple:
+    """One dilated MMD step for both players; returns ``(logits, plans, qs)``.
+
+    ``qs``: the payoff gradients to step on (default: at ``plans``). With ``extragradient`` the
+    step is taken in mirror-prox form (Nemirovski 2004, eq. (3.1), applied to the game
+    regularised by ``temp * D_magnet``): the look-ahead ``half = MMD(pi, q(pi))``, then
+    ``pi' = MMD(pi, q(half))`` with the same magnet and temperature. The fixed point is the same
+    regularised equilibrium, but the step may be of order ``1 / L`` rather than ``temp / L^2``.
+    """
+    if qs is None:
+        qs = game.gradients(plans)
+
+    def step(grads):
+        new = tuple(dilated_mmd_step(tp, l, q, lr, temp, m, w) for tp, l, q, m, w in
+                    zip(game.treeplexes, logits, grads, magnet_logits, weights))
+        return new, plans_of_logits(game, new)
+
+    new, new_plans = step(qs)
+    if extragradient:
+        new, new_plans = step(game.gradients(new_plans))
+    return new, new_plans, qs
+
+
 def _mmd(name, lr, temp, magnet, magnet_every, anneal, optimistic_steps,
-         weighting="uniform") -> Solver:
+         weighting="uniform", extragradient=False) -> Solver:
     lr = as_schedule(lr, "lr")
     if isinstance(temp, (int, float)) and temp == 0:
         temp0 = lambda step: 0.0
@@ -84,6 +122,7 @@ def _mmd(name, lr, temp, magnet, magnet_every, anneal, optimistic_steps,
         temp0 = as_schedule(temp, "temp")
     anneal = check_nonnegative(anneal, "anneal")
     _check_weighting(weighting)
+    extragradient = _check_flag(extragradient, "extragradient")
     magnet_every = check_count(magnet_every, "magnet_every", allow_none=True)
     if magnet not in ("entropy", "uniform", "initial"):
         raise ValueError(f"magnet must be 'entropy', 'uniform' or 'initial'; got {magnet!r}.")
@@ -107,23 +146,21 @@ def _mmd(name, lr, temp, magnet, magnet_every, anneal, optimistic_steps,
         qs = game.gradients(state.plans)
         steps = tuple(2 * q - p for q, p in zip(qs, state.prev_q)) if optimistic_steps else qs
         eta, alpha = lr(state.step), temperature(state.step)
-        logits = tuple(
-            dilated_mmd_step(tp, l, q, eta, alpha, m, w)
-            for tp, l, q, m, w in zip(game.treeplexes, state.logits, steps, state.magnet_logits,
-                                      infoset_weights(game, weighting))
-        )
+        logits, plans, _ = mirror_prox_step(
+            game, state.logits, state.plans, eta, alpha, state.magnet_logits,
+            infoset_weights(game, weighting), steps, extragradient)
         step = state.step + 1
         magnets = state.magnet_logits
         if magnet_every is not None:
             reset = step % magnet_every == 0
             magnets = tuple(jnp.where(reset, l, m) for l, m in zip(logits, magnets))
-        return EFGMMDState(logits, magnets, plans_of_logits(game, logits), qs, step)
+        return EFGMMDState(logits, magnets, plans, qs, step)
 
     return Solver(init, update, lambda game, state: state.plans, name=name)
 
 
 def mmd(lr=0.1, temp=0.05, magnet="entropy", magnet_every=0, anneal=0.0,
-        weighting="uniform") -> Solver:
+        weighting="uniform", extragradient=0) -> Solver:
     """MMD with dilated entropy (Sokota et al. 2023, App. C.3), the same step as OpenSpiel's
     ``MMDDilatedEnt(game, alpha=temp, stepsize=lr)``.
 
@@ -135,22 +172,23 @@ def mmd(lr=0.1, temp=0.05, magnet="entropy", magnet_every=0, anneal=0.0,
     ``temp / (1 + t)^p``; ``weighting``: see :func:`infoset_weights`.
     """
     every = None if not magnet_every else magnet_every
-    return _mmd("mmd", lr, temp, magnet, every, anneal, False, weighting)
+    return _mmd("mmd", lr, temp, magnet, every, anneal, False, weighting, extragradient)
 
 
-def mpo(lr=0.5, temp=0.05, reset_every=100, weighting="reach") -> Solver:
+def mpo(lr=0.5, temp=0.05, reset_every=100, weighting="reach", extragradient=0) -> Solver:
     """Magnetic Preference Optimization (Wang et al. 2024) in the sequence form: dilated MMD whose
     magnet starts at the initial policy and is reset to the current iterate every
     ``reset_every`` steps. The magnets form a proximal-point sequence, so the *last* iterate
     converges to a Nash equilibrium of the game."""
     return _mmd("mpo", lr, temp, "initial", check_count(reset_every, "reset_every"), 0.0, False,
-                weighting)
+                weighting, extragradient)
 
 
-def mmd_annealed(lr=0.5, temp=0.5, anneal=0.5, magnet="entropy", weighting="reach") -> Solver:
+def mmd_annealed(lr=0.5, temp=0.5, anneal=0.5, magnet="entropy", weighting="reach",
+                 extragradient=0) -> Solver:
     """Dilated MMD with the annealed temperature ``temp / (1 + t)^anneal`` at every infoset: the
     regularised equilibrium it tracks moves towards a Nash equilibrium as ``t`` grows."""
-    return _mmd("mmd_annealed", lr, temp, magnet, None, anneal, False, weighting)
+    return _mmd("mmd_annealed", lr, temp, magnet, None, anneal, False, weighting, extragradient)
 
 
 def optimistic(lr=1.0, temp=0.0, magnet="entropy", weighting="reach") -> Solver:
