@@ -30,9 +30,12 @@ class EFGComalState(NamedTuple):
     step: jnp.ndarray
 
 
-def comal(lr=0.5, tau=0.05, inner_steps=100, inner_tol=0.0, weighting="reach",
-          extragradient=0) -> Solver:
-    """COMAL with the dilated INPO/MMD inner solver (see the module docstring)."""
+def comal(lr=1.5, tau=0.01, inner_steps=200, inner_tol=0.0, weighting="reach",
+          extragradient=1) -> Solver:
+    """COMAL with the dilated INPO/MMD inner solver (see the module docstring).
+
+    ``extragradient=1`` (default): inner steps in mirror-prox form (:func:`.mmd.mirror_prox_step`),
+    two gradient evaluations per iteration; ``0``: the plain MMD step."""
     lr, tau = as_schedule(lr, "lr"), as_schedule(tau, "tau")
     inner_steps = check_count(inner_steps, "inner_steps")
     inner_tol = check_nonnegative(inner_tol, "inner_tol")

