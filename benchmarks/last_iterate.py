@@ -37,8 +37,9 @@ SOLVER_PARAMS: dict[str, dict] = {
     "omwu": dict(lr=0.1),
     "extragradient": dict(lr=0.1),
     "mmd": dict(lr=0.1, temp=0.1),
-    "mpo": dict(),
-    "comal": dict(),
+    # Mirror-prox magnetic steps with lr = 1 / max|A| (the safe step, see magnetic_step).
+    "mpo": dict(lr=1.0, temp=0.001, reset_every=200, extragradient=True),
+    "comal": dict(lr=1.0, tau=0.003, inner_steps=100, inner="extragradient"),
     "inpo": dict(),
     "nash_md": dict(),
     "rm_plus": dict(),

@@ -32,7 +32,9 @@ def magnetic_step(game, logits, magnet_logits, lr, temp, extragradient=False) ->
     look-ahead point ``pi_half = MMD(pi, q(pi))`` (Nemirovski 2004, eq. (3.1), applied to the
     KL-regularised game). The fixed point is the same regularised equilibrium, but the step size
     may be of order ``1 / max|A|`` instead of ``temp / max|A|^2``, so each regularised game is
-    solved in far fewer steps on ill-conditioned games.
+    solved in far fewer steps on ill-conditioned games. ``lr <= 1 / max|A_ij|`` is the safe range
+    (the payoff map is ``max|A_ij|``-Lipschitz from l1 to l-inf; Nemirovski 2004, Thm. 3.2);
+    larger steps work on many games but can cycle (matching pennies at ``lr = 1.5``).
     """
     qs = game.gradients(probabilities(logits))
     step = tuple(rules.mmd(l, q, lr, temp, m) for l, q, m in zip(logits, qs, magnet_logits))
