@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import jax
@@ -74,31 +75,41 @@ def _start(game, batch=None):
     return random_initial_policies(jax.random.PRNGKey(0), game, batch)
 
 
-def run_suite(steps: int, include_tops: bool = True):
-    """Run every solver on every game; returns {game: {solver: (steps, last, avg, secs)}}."""
-    results: dict[str, dict] = {}
+def _run_one(game, name: str, steps: int):
+    solver = solvers.make_solver(name, **SOLVER_PARAMS[name])
+    start = time.perf_counter()
+    if isinstance(game, list):
+        res = solve_batch(game, solver, steps, initial=_start(game[0], len(game)))
+        last = np.median(np.asarray(res.exploitability_last), axis=0)
+        avg = np.median(np.asarray(res.exploitability_avg), axis=0)
+        at = np.asarray(res.steps)[0]
+    else:
+        res = solve(game, solver, steps, initial=_start(game))
+        last, avg = np.asarray(res.exploitability_last), np.asarray(res.exploitability_avg)
+        at = np.asarray(res.steps)
+    return at, last, avg, time.perf_counter() - start
+
+
+def run_suite(steps: int, include_tops: bool = True, workers: int = 2):
+    """Run every solver on every game; returns {game: {solver: (steps, last, avg, secs)}}.
+
+    Most of the time is XLA compilation (one program per solver and game shape), which runs
+    outside the GIL, so ``workers`` threads keep both cores busy.
+    """
     cases = suite(include_tops)
-    total = len(cases) * len(SOLVER_PARAMS)
-    with tqdm(total=total, desc="last-iterate suite", unit="run") as bar:
-        for label, game in cases:
-            results[label] = {}
-            for name, params in SOLVER_PARAMS.items():
-                bar.set_postfix_str(f"{label} / {name}")
-                solver = solvers.make_solver(name, **params)
-                start = time.perf_counter()
-                if isinstance(game, list):
-                    res = solve_batch(game, solver, steps, initial=_start(game[0], len(game)))
-                    last = np.median(np.asarray(res.exploitability_last), axis=0)
-                    avg = np.median(np.asarray(res.exploitability_avg), axis=0)
-                    at = np.asarray(res.steps)[0]
-                else:
-                    res = solve(game, solver, steps, initial=_start(game))
-                    last, avg = np.asarray(res.exploitability_last), np.asarray(
-                        res.exploitability_avg)
-                    at = np.asarray(res.steps)
-                results[label][name] = (at, last, avg, time.perf_counter() - start)
-                bar.update()
-    return results
+    jobs = [(label, game, name) for label, game in cases for name in SOLVER_PARAMS]
+    results: dict[str, dict] = {label: {} for label, _ in cases}
+    with ThreadPoolExecutor(max_workers=workers) as pool, tqdm(
+            total=len(jobs), desc="last-iterate suite", unit="run") as bar:
+        futures = {pool.submit(_run_one, game, name, steps): (label, name)
+                   for label, game, name in jobs}
+        for future in as_completed(futures):
+            label, name = futures[future]
+            results[label][name] = future.result()
+            bar.set_postfix_str(f"{label} / {name}")
+            bar.update()
+    # Keep the solver order of SOLVER_PARAMS in every row.
+    return {label: {n: rows[n] for n in SOLVER_PARAMS} for label, rows in results.items()}
 
 
 def _file_name(label: str) -> str:
