@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 from gametheory.driver import solve  # noqa: E402
 from gametheory.efg import EFG_SOLVERS, sequence_form_game  # noqa: E402
 
-GAMES = {"kuhn_poker": 2000, "leduc_poker": 1500}  # game -> iterations
+GAMES = {"kuhn_poker": 2000, "leduc_poker": 4000}  # game -> iterations
 SOLVERS = {
     "mmd": dict(lr=0.2, temp=0.02, weighting="reach"),
     "mpo": dict(),

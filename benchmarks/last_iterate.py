@@ -182,7 +182,7 @@ def main(argv=None) -> int:
         except ImportError as err:
             print(f"extensive-form section skipped: {err}")
         else:
-            lines += ["## Extensive-form games", "", *efg_demo.run(args.out), ""]
+            lines += ["", *efg_demo.run(args.out), ""]
     (args.out / "README.md").write_text("\n".join(lines))
     print("\n".join(markdown_table(results)))
     print(f"\nreport written to {args.out}/README.md in {time.perf_counter() - start:.0f} s")
