@@ -147,3 +147,21 @@ def test_initial_plans_are_validated(kuhn):
 def test_bad_solver_parameters(name, params):
     with pytest.raises(ValueError):
         EFG_SOLVERS[name](**params)
+
+
+def test_annealed_mmd_removes_the_regularisation_bias(kuhn):
+    # A fixed temperature stops at the QRE; annealing it per infoset moves the last iterate on
+    # towards the Nash equilibrium (Sokota et al. 2023, Sec. 5); Kuhn value -1/18 (Kuhn 1950).
+    fixed = solve(kuhn, EFG_SOLVERS["mmd"](), 5000, record_every=1000)
+    annealed = solve(kuhn, EFG_SOLVERS["mmd_annealed"](), 5000, record_every=1000)
+    trace = np.asarray(annealed.exploitability_last)
+    assert np.all(np.diff(trace) < 0)  # still decreasing: no fixed regularised point
+    assert trace[-1] < float(fixed.exploitability_last[-1]) / 5
+
+
+def test_optimistic_last_iterate_converges_on_kuhn(kuhn):
+    # Optimistic mirror descent on the treeplex: last-iterate convergence in zero-sum EFGs
+    # (Lee, Kroer & Luo 2021); exploitability 0 at the Kuhn equilibrium (value -1/18).
+    result = solve(kuhn, EFG_SOLVERS["optimistic"](), 5000, record_every=1000)
+    assert float(result.exploitability_last[-1]) < 1e-8
+    assert float(kuhn.value(result.last)) == pytest.approx(-1 / 18, abs=1e-6)
