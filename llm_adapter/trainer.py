@@ -3,7 +3,8 @@
 Each iteration ``t`` of :class:`SelfPlayTrainer`:
 
 1. samples ``K`` responses per prompt from ``pi_t`` (the current model; ``generate`` with pure
-   ancestral sampling: ``top_k=0``, ``top_p=1``);
+   ancestral sampling: ``top_k=0``, ``top_p=1``), or for Nash-MD from the token-level geometric
+   mixture ``pi_t^(1-eta tau) pi_ref^(eta tau)`` (:mod:`llm_adapter.mixture`);
 2. queries the preference oracle on the ``K x K`` pairs and estimates ``P_hat(y > pi_t)`` as row
    means (self-term 1/2 included);
 3. scores the samples under the frozen policies ``pi_t`` and the reference / magnet (one resident
@@ -34,11 +35,12 @@ import torch
 
 from . import losses
 from .logprobs import LogProbCache, WeightSnapshot, _check_prompts, completion_logps, encode
+from .mixture import GeometricMixtureProcessor
 from .oracles import estimate_win_rates
 
 __all__ = ["SelfPlayConfig", "SelfPlayTrainer", "ALGORITHMS"]
 
-ALGORITHMS = ("sppo", "sppo_pointwise", "mpo", "mpo_token", "comal", "inpo")
+ALGORITHMS = ("sppo", "sppo_pointwise", "mpo", "mpo_token", "comal", "inpo", "nash_md")
 
 
 @dataclasses.dataclass
@@ -78,6 +80,11 @@ class SelfPlayConfig:
             raise ValueError("k must be >= 2: the pairwise losses compare responses of a prompt.")
         if self.ref_every is not None and self.ref_every < 1:
             raise ValueError("ref_every must be a positive integer or None.")
+        if self.algorithm == "nash_md" and self.eta * self.temp > 1:
+            raise ValueError(
+                f"nash_md mixes pi_t^(1-eta*temp) pi_ref^(eta*temp): eta * temp must be <= 1; "
+                f"got {self.eta * self.temp:g}."
+            )
 
 
 class SelfPlayTrainer:
@@ -118,8 +125,12 @@ class SelfPlayTrainer:
         return torch.autocast(self.device.type, dtype=torch.bfloat16)
 
     @torch.no_grad()
-    def sample(self, prompts, k: int, seed: int) -> list[list[list[int]]]:
-        """``k`` responses per prompt from the current model, as token ids cut after EOS."""
+    def sample(self, prompts, k: int, seed: int, mixture=None) -> list[list[list[int]]]:
+        """``k`` responses per prompt from the current model, as token ids cut after EOS.
+
+        ``mixture=(snapshot, beta)`` samples from the token-level geometric mixture
+        ``pi^(1-beta) snapshot^beta`` instead (Nash-MD; :mod:`llm_adapter.mixture`).
+        """
         _check_prompts(prompts)
         tok, cfg = self.tokenizer, self.config
         torch.manual_seed(seed)
@@ -130,8 +141,14 @@ class SelfPlayTrainer:
         finally:
             tok.padding_side = side
         self.model.eval()
+        processors = []
+        if mixture is not None:
+            prompt_mask = enc["attention_mask"].repeat_interleave(k, dim=0)
+            processors.append(GeometricMixtureProcessor(self.model, mixture[0], mixture[1],
+                                                        prompt_mask))
         with self._autocast():
             out = self.model.generate(**enc, do_sample=True, num_return_sequences=k,
+                                      logits_processor=processors,
                                       max_new_tokens=cfg.max_new_tokens,
                                       temperature=cfg.temperature, top_k=0, top_p=1.0,
                                       pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
@@ -175,6 +192,8 @@ class SelfPlayTrainer:
             return losses.sppo_loss(logps.flatten(), old.flatten(), win.flatten(), cfg.eta)
         if cfg.algorithm == "mpo":
             return losses.mpo_loss(logps, old, win, ref, cfg.eta, cfg.temp)
+        if cfg.algorithm == "nash_md":  # win rates are against the mixture policy
+            return losses.nash_md_loss(logps, old, win, ref, cfg.eta, cfg.temp)
         return losses.inpo_loss(logps, old, win, ref, cfg.eta, cfg.temp)
 
     def optimisation_step(self, prompts, completions, old, win, ref, token_frozen=None) -> float:
@@ -207,7 +226,10 @@ class SelfPlayTrainer:
         cfg, t0 = self.config, time.perf_counter()
         prompts = list(prompts)
         self._ensure_initial_samples(prompts)
-        responses = self.sample(prompts, cfg.k, seed=cfg.seed * 1_000_003 + self.iteration)
+        # Nash-MD samples from (and estimates win rates against) the geometric mixture.
+        mixture = (self.reference, cfg.eta * cfg.temp) if cfg.algorithm == "nash_md" else None
+        responses = self.sample(prompts, cfg.k, seed=cfg.seed * 1_000_003 + self.iteration,
+                                mixture=mixture)
         win = estimate_win_rates(self.oracle, prompts, responses).float()  # [B, K]
         vs_initial = estimate_win_rates(self.oracle, prompts, responses,
                                         [self.initial_samples[p] for p in prompts])

@@ -30,7 +30,8 @@ def _params(model):
     return {n: p.detach().clone() for n, p in model.named_parameters()}
 
 
-@pytest.mark.parametrize("algorithm", ["sppo", "sppo_pointwise", "mpo", "mpo_token", "comal"])
+@pytest.mark.parametrize("algorithm",
+                         ["sppo", "sppo_pointwise", "mpo", "mpo_token", "comal", "nash_md"])
 def test_one_iteration_logs_metrics_and_moves_the_policy(tokenizer, algorithm):
     tr = _trainer(tokenizer, algorithm=algorithm)
     before = _params(tr.model)
