@@ -59,8 +59,12 @@ def run(report_dir: pathlib.Path, progress: bool = True) -> list[str]:
             avg = np.asarray(result.exploitability_avg)
             seconds = time.perf_counter() - start
             it = np.asarray(result.steps)
-            ax.plot(it, np.maximum(last, 1e-16), color=COLORS[name], label=f"{name} last")
-            ax.plot(it, np.maximum(avg, 1e-16), color=COLORS[name], ls="--",
+            # MPO and COMAL run the same iteration with the default settings: draw MPO wider so
+            # that the COMAL curve on top of it leaves it visible.
+            width = 4.0 if name == "mpo" else 1.5
+            ax.plot(it, np.maximum(last, 1e-16), color=COLORS[name], lw=width,
+                    label=f"{name} last")
+            ax.plot(it, np.maximum(avg, 1e-16), color=COLORS[name], ls="--", lw=width,
                     label=f"{name} average")
             lines.append(f"| {game_name} | {name} | {steps} | {last[-1]:.3g} | {avg[-1]:.3g} | "
                          f"{seconds:.1f} |")
