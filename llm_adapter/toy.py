@@ -19,6 +19,8 @@ from typing import NamedTuple
 
 import torch
 
+from gametheory import rules
+
 from . import losses
 
 __all__ = ["ToyLM", "lifted_preference", "SelfPlayTrace", "exact_self_play", "sampled_self_play",
@@ -129,6 +131,16 @@ def exploitability(prefs: torch.Tensor, probs: torch.Tensor) -> float:
     return float((prefs @ probs).max() - 0.5)
 
 
+def _record(trace, model, prefs, loss) -> torch.Tensor:
+    """Append the model's new log-policy, its exact exploitability and the loss to ``trace``."""
+    with torch.no_grad():
+        new = model.log_probs().clone()
+    trace.log_probs.append(new)
+    trace.exploitability.append(exploitability(prefs, new.exp()))
+    trace.losses.append(loss)
+    return new
+
+
 class SelfPlayTrace(NamedTuple):
     log_probs: list  # [iterations + 1] tensors [N]: pi_0, ..., pi_T
     exploitability: list  # [iterations + 1] floats
@@ -195,18 +207,12 @@ def exact_self_play(prefs, algorithm: str, iterations: int, eta: float, temp: fl
             old = model.log_probs().clone()
             opp = old.exp()
             if algorithm == "nash_md":
-                from gametheory import rules
-
                 opp = rules.geometric_mixture(old, ref, eta * temp).exp()
             win = (prefs @ opp)[None]
         weights = old.exp()[None]
         loss = fit(model, lambda: _rule_loss(algorithm, model.log_probs()[None], old[None], win,
                                              ref[None], eta, temp, weights), steps=fit_steps)
-        with torch.no_grad():
-            new = model.log_probs().clone()
-        trace.log_probs.append(new)
-        trace.exploitability.append(exploitability(prefs, new.exp()))
-        trace.losses.append(loss)
+        new = _record(trace, model, prefs, loss)
         if ref_every and (t + 1) % ref_every == 0:
             ref = new.clone()
     return trace
@@ -241,11 +247,7 @@ def sampled_self_play(prefs, algorithm: str, iterations: int, eta: float, temp: 
             ref = ref_model.log_probs()[idx]
         loss = fit(model, lambda: _rule_loss(algorithm, model.log_probs()[idx], old, win, ref, eta,
                                              temp, None), steps=fit_steps)
-        with torch.no_grad():
-            new = model.log_probs().clone()
-        trace.log_probs.append(new)
-        trace.exploitability.append(exploitability(prefs, new.exp()))
-        trace.losses.append(loss)
+        _record(trace, model, prefs, loss)
         if ref_every and (t + 1) % ref_every == 0:
             ref_model.load_state_dict(model.state_dict())
     return trace
