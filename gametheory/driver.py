@@ -9,6 +9,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from .games import stack_games
+
 __all__ = [
     "SolveResult",
     "UntilResult",
@@ -38,6 +40,17 @@ def _check_steps(steps, record_every):
     if not isinstance(record_every, (int, np.integer)) or record_every < 1:
         raise ValueError(f"record_every must be a positive integer; got {record_every!r}.")
     return int(steps), min(int(record_every), int(steps))
+
+
+def _check_until(tol, max_steps, check_every) -> None:
+    if not tol > 0:
+        raise ValueError(f"tol must be positive; got {tol!r}.")
+    _check_steps(max_steps, check_every)
+
+
+def _as_batch(games):
+    """A list of same-shape games becomes one game with a leading batch axis."""
+    return stack_games(games) if isinstance(games, (list, tuple)) else games
 
 
 def _chunks(steps: int, record_every: int) -> list[int]:
@@ -156,10 +169,7 @@ def solve_batch(games, solver, steps: int, record_every: int | None = None,
     (:func:`gametheory.games.stack_games`). Every field of the result gets that batch axis.
     ``initial``: ``None`` (uniform) or batched initial policies.
     """
-    if isinstance(games, (list, tuple)):
-        from .games import stack_games
-
-        games = stack_games(games)
+    games = _as_batch(games)
     steps, record_every = _check_steps(steps, record_every)
     chunks = tuple(_chunks(steps, record_every))
     run = jax.vmap(lambda g, init: _run(g, solver, chunks, init, None),
@@ -229,21 +239,14 @@ def solve_until(game, solver, tol: float, max_steps: int = 100_000, check_every:
     Works under ``jax.vmap`` (see :func:`solve_batch_until`): finished games stop changing while
     the others continue.
     """
-    if not tol > 0:
-        raise ValueError(f"tol must be positive; got {tol!r}.")
-    _check_steps(max_steps, check_every)
+    _check_until(tol, max_steps, check_every)
     return _run_until(game, solver, tol, int(max_steps), int(check_every), initial)
 
 
 def solve_batch_until(games, solver, tol: float, max_steps: int = 100_000,
                       check_every: int = 50) -> UntilResult:
     """:func:`solve_until` over a batch of same-shape games in one vmapped call."""
-    if isinstance(games, (list, tuple)):
-        from .games import stack_games
-
-        games = stack_games(games)
-    if not tol > 0:
-        raise ValueError(f"tol must be positive; got {tol!r}.")
-    _check_steps(max_steps, check_every)
+    games = _as_batch(games)
+    _check_until(tol, max_steps, check_every)
     run = jax.vmap(lambda g: _run_until(g, solver, tol, int(max_steps), int(check_every), None))
     return run(games)
