@@ -12,8 +12,8 @@ Workloads (targets from the project plan):
 NashConv = 2 * exploitability for two-player zero-sum games (OpenSpiel's convention); the
 driver stops on exploitability <= tol / 2. Wall times are reported excluding compilation
 (ahead-of-time ``lower().compile()`` timed separately) and including it. Game values of the
-last iterates are compared with the LP values. HiGHS solves two LPs per game (row and column
-player, :func:`gametheory.lp.solve_zero_sum`).
+last iterates are compared with the LP values. HiGHS solves one LP per game and reads the column
+player's strategy from its duals (:func:`gametheory.lp.solve_zero_sum`).
 
     .venv/bin/python benchmarks/matrix_speed.py            # full run (minutes)
     .venv/bin/python benchmarks/matrix_speed.py --quick    # 64 games, 300 x 300, short caps

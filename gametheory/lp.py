@@ -16,8 +16,27 @@ class ZeroSumSolution(NamedTuple):
     value: float  # game value for the row player: max_x min_y x^T A y
 
 
-def _maximin(a: np.ndarray, method: str) -> tuple[np.ndarray, float]:
-    """max_x min_j (x^T A)_j as an LP over (x, v): minimise -v s.t. v - (A^T x)_j <= 0."""
+def _simplex_point(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 0.0, None)
+    return p / p.sum()
+
+
+def solve_zero_sum(game_or_matrix, method: str = "highs") -> ZeroSumSolution:
+    """Nash equilibrium and value of ``max_x min_y x^T A y`` with scipy's HiGHS.
+
+    One LP over ``(x, v)``: minimise ``-v`` s.t. ``v - (A^T x)_j <= 0`` for every column j and
+    ``sum x = 1``. The column player's minimax strategy is the dual of the column constraints:
+    ``y = -marginals`` (stationarity in ``v`` gives ``sum y = 1``; LP duality gives
+    ``max_i (A y)_i = v``), so one solve returns both strategies.
+
+    Accepts a :class:`~gametheory.games.MatrixGame` (incl. preference games, for which the
+    matrix is ``P - 1/2``) or a raw ``[m, n]`` matrix. ``method`` is passed to ``linprog``
+    (``"highs"``, ``"highs-ds"`` or ``"highs-ipm"``).
+    """
+    a = getattr(game_or_matrix, "matrix", game_or_matrix)
+    a = np.asarray(a, dtype=np.float64)
+    if a.ndim != 2 or not np.all(np.isfinite(a)):
+        raise ValueError("solve_zero_sum needs a finite 2-D payoff matrix.")
     m, n = a.shape
     c = np.zeros(m + 1)
     c[-1] = -1.0
@@ -28,21 +47,5 @@ def _maximin(a: np.ndarray, method: str) -> tuple[np.ndarray, float]:
                   method=method)
     if res.status != 0:
         raise RuntimeError(f"HiGHS failed on the zero-sum LP: {res.message}")
-    x = np.clip(res.x[:m], 0.0, None)
-    return x / x.sum(), float(res.x[-1])
-
-
-def solve_zero_sum(game_or_matrix, method: str = "highs") -> ZeroSumSolution:
-    """Nash equilibrium and value of ``max_x min_y x^T A y`` with scipy's HiGHS.
-
-    Accepts a :class:`~gametheory.games.MatrixGame` (incl. preference games, for which the
-    matrix is ``P - 1/2``) or a raw ``[m, n]`` matrix. ``method`` is passed to ``linprog``
-    (``"highs"``, ``"highs-ds"`` or ``"highs-ipm"``).
-    """
-    a = getattr(game_or_matrix, "matrix", game_or_matrix)
-    a = np.asarray(a, dtype=np.float64)
-    if a.ndim != 2 or not np.all(np.isfinite(a)):
-        raise ValueError("solve_zero_sum needs a finite 2-D payoff matrix.")
-    x, value = _maximin(a, method)
-    y, neg_value = _maximin(-a.T, method)
-    return ZeroSumSolution(row=x, col=y, value=0.5 * (value - neg_value))
+    row, col = _simplex_point(res.x[:m]), _simplex_point(-res.ineqlin.marginals)
+    return ZeroSumSolution(row=row, col=col, value=float(res.x[-1]))
