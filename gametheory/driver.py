@@ -10,6 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .games import stack_games
+from .solvers.base import check_count
 
 __all__ = [
     "SolveResult",
@@ -244,9 +245,110 @@ def solve_until(game, solver, tol: float, max_steps: int = 100_000, check_every:
 
 
 def solve_batch_until(games, solver, tol: float, max_steps: int = 100_000,
-                      check_every: int = 50) -> UntilResult:
-    """:func:`solve_until` over a batch of same-shape games in one vmapped call."""
+                      check_every: int = 50, slots: int | None = None,
+                      progress: bool = False) -> UntilResult:
+    """:func:`solve_until` over a batch of same-shape games.
+
+    ``slots=None``: one vmapped ``while_loop`` over the whole batch; every game advances in
+    lockstep until the slowest one stops, so the work is ``batch x max(steps)``.
+
+    ``slots=k``: continuous batching. ``k`` games run vmapped; every ``check_every`` updates the
+    finished ones are written out and their slots refilled from the queue, and once the queue is
+    empty the batch shrinks to the next power of two above the number of running games. The work
+    is close to ``sum(steps)``, which matters when steps to the tolerance vary by orders of
+    magnitude between games (random 50x50 games: ~10^4 to >10^5). One compilation per slot count.
+    ``progress`` shows a tqdm bar of finished games (slots mode only).
+
+    Every field of the result has the batch axis, in the order of ``games``.
+    """
     games = _as_batch(games)
     _check_until(tol, max_steps, check_every)
-    run = jax.vmap(lambda g: _run_until(g, solver, tol, int(max_steps), int(check_every), None))
-    return run(games)
+    if slots is None:
+        run = jax.vmap(
+            lambda g: _run_until(g, solver, tol, int(max_steps), int(check_every), None))
+        return run(games)
+    return _solve_slots(games, solver, float(tol), int(max_steps), int(check_every),
+                        check_count(slots, "slots"), progress)
+
+
+def _take(tree, index):
+    return jax.tree.map(lambda v: v[index], tree)
+
+
+@functools.partial(jax.jit, static_argnames=("solver",))
+def _slot_init(games, solver, index):
+    return jax.vmap(lambda g: solver.init(g, None))(_take(games, index))
+
+
+@functools.partial(jax.jit, static_argnames=("solver", "check_every"))
+def _slot_round(games, solver, check_every, index, states, fresh):
+    """Restart the ``fresh`` slots on ``games[index]``, then ``check_every`` updates on all."""
+    slot_games = _take(games, index)
+    new = jax.vmap(lambda g: solver.init(g, None))(slot_games)
+    states = jax.tree.map(
+        lambda n, s: jnp.where(fresh.reshape(fresh.shape + (1,) * (n.ndim - 1)), n, s),
+        new, states)
+
+    def run(game, state):
+        state = jax.lax.fori_loop(0, check_every, lambda _, s: solver.update(game, s), state)
+        policy = solver.policy(game, state)
+        return state, policy, game.exploitability(policy)
+
+    return jax.vmap(run)(slot_games, states)
+
+
+def _solve_slots(games, solver, tol, max_steps, check_every, slots, progress):
+    total = int(jax.tree.leaves(games)[0].shape[0])
+    width = min(slots, total)
+    index = np.arange(width)  # game held by each slot
+    running = np.ones(width, bool)
+    fresh = np.ones(width, bool)
+    steps = np.zeros(width, np.int64)
+    queued = width  # next game to start
+    states = _slot_init(games, solver, jnp.asarray(index))
+    out = None  # per-game host arrays: (policies, exploitability, states)
+    out_steps = np.zeros(total, np.int64)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=total, desc=getattr(solver, "name", "solve"), unit="game")
+    while running.any():
+        states, policies, expl = _slot_round(games, solver, check_every, jnp.asarray(index),
+                                             states, jnp.asarray(fresh))
+        expl = np.asarray(expl)
+        steps += check_every * running
+        done = running & ((expl <= tol) | (steps >= max_steps))
+        fresh[:] = False
+        if done.any():
+            where = np.flatnonzero(done)
+            got = _take((policies, jnp.asarray(expl), states), jnp.asarray(where))
+            got = jax.tree.map(np.asarray, got)
+            if out is None:
+                out = jax.tree.map(lambda v: np.zeros((total,) + v.shape[1:], v.dtype), got)
+            for tree_out, tree_got in zip(jax.tree.leaves(out), jax.tree.leaves(got)):
+                tree_out[index[where]] = tree_got
+            out_steps[index[where]] = steps[where]
+            if bar is not None:
+                bar.update(len(where))
+            for slot in where:
+                if queued < total:
+                    index[slot], steps[slot], fresh[slot] = queued, 0, True
+                    queued += 1
+                else:
+                    running[slot] = False
+        live = np.flatnonzero(running)
+        if queued == total and 0 < len(live) <= width // 2:
+            # Shrink to the next power of two; pad with copies of a running slot.
+            width = 1 << int(np.ceil(np.log2(len(live))))
+            keep = np.concatenate([live, np.full(width - len(live), live[0])])
+            states = _take(states, jnp.asarray(keep))
+            index, steps, fresh = index[keep], steps[keep], fresh[keep]
+            running = np.arange(width) < len(live)
+    if bar is not None:
+        bar.close()
+    policies, expl, states = out
+    policies = tuple(jnp.asarray(p) for p in policies)
+    expl = jnp.asarray(expl)
+    return UntilResult(policies, jnp.asarray(out_steps), expl, expl <= tol,
+                       jax.tree.map(jnp.asarray, states))

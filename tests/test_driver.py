@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gametheory import games, solvers
-from gametheory.driver import solve, solve_batch, solve_seeds, solve_until
+from gametheory.driver import solve, solve_batch, solve_batch_until, solve_seeds, solve_until
 from gametheory.lp import solve_zero_sum
 
 
@@ -84,6 +84,32 @@ def test_solve_until_stops_at_tolerance():
 def test_bad_driver_arguments_raise(kwargs, match):
     with pytest.raises(ValueError, match=match):
         solve(games.rock_paper_scissors(), solvers.mwu(), **kwargs)
+
+
+def test_continuous_batching_matches_lockstep_vmap():
+    # Slots refill and shrink on the host; each game must follow exactly the iteration the
+    # lockstep vmapped while_loop gives it (same steps, same policies), in the input order.
+    batch = [games.random_zero_sum(6, 7, seed=s) for s in range(11)]
+    solver = solvers.mpo(lr=2.0, temp=0.001, reset_every=200, extragradient=True)
+    kwargs = dict(tol=1e-9, max_steps=3000, check_every=50)
+    lockstep = solve_batch_until(batch, solver, **kwargs)
+    slotted = solve_batch_until(batch, solver, slots=3, **kwargs)
+    steps = np.asarray(lockstep.steps)
+    assert len(set(steps.tolist())) > 2  # games stop at different steps: refills happen
+    np.testing.assert_array_equal(np.asarray(slotted.steps), steps)
+    np.testing.assert_array_equal(np.asarray(slotted.converged), np.asarray(lockstep.converged))
+    for a, b in zip(slotted.last, lockstep.last):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+    # Converged games sit at the LP value.
+    assert np.asarray(slotted.converged).sum() >= 3
+    for g, x, y, ok in zip(batch, *slotted.last, np.asarray(slotted.converged)):
+        if ok:
+            assert float(x @ g.payoffs @ y) == pytest.approx(solve_zero_sum(g).value, abs=1e-8)
+
+
+def test_continuous_batching_rejects_bad_slots():
+    with pytest.raises(ValueError, match="slots must be a positive integer"):
+        solve_batch_until([games.rock_paper_scissors()], solvers.mwu(), tol=1e-3, slots=0)
 
 
 def test_solve_until_rejects_bad_tolerance():
