@@ -14,7 +14,9 @@ The extensive-form section (Kuhn and Leduc poker) is appended when OpenSpiel is 
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
@@ -29,8 +31,10 @@ from tqdm.auto import tqdm  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
 
+import jax.numpy as jnp  # noqa: E402
+
 from gametheory import games, solvers  # noqa: E402
-from gametheory.driver import random_initial_policies, solve, solve_batch  # noqa: E402
+from gametheory.driver import solve, solve_batch  # noqa: E402
 
 # Solver settings used in the demo (registry defaults unless listed).
 SOLVER_PARAMS: dict[str, dict] = {
@@ -70,13 +74,23 @@ def suite(include_tops: bool = True) -> list[tuple[str, object]]:
 
 
 def _start(game, batch=None):
-    """A seeded interior starting point (the uniform policy is already the NE of RPS and
-    Shapley's game, which would hide the dynamics)."""
-    return random_initial_policies(jax.random.PRNGKey(0), game, batch)
+    """A seeded interior starting point, Dirichlet(1) per player (the uniform policy is already
+    the NE of RPS and Shapley's game, which would hide the dynamics). Drawn with NumPy: JAX would
+    compile its Dirichlet sampler op by op for every game shape."""
+    rng = np.random.default_rng(0)
+    shape = () if batch is None else (batch,)
+    return tuple(jnp.asarray(rng.dirichlet(np.ones(n), size=shape)) for n in game.num_actions)
+
+
+@functools.cache
+def _solver(name: str):
+    """One solver object per name, so that games of one type and shape share a compilation
+    (the driver's jit cache is keyed on the solver)."""
+    return solvers.make_solver(name, **SOLVER_PARAMS[name])
 
 
 def _run_one(game, name: str, steps: int):
-    solver = solvers.make_solver(name, **SOLVER_PARAMS[name])
+    solver = _solver(name)
     start = time.perf_counter()
     if isinstance(game, list):
         res = solve_batch(game, solver, steps, initial=_start(game[0], len(game)))
@@ -148,6 +162,38 @@ def markdown_table(results: dict) -> list[str]:
     return lines
 
 
+def _start_efg(out: Path):
+    """Run the Kuhn / Leduc section in a background thread while the normal-form suite runs
+    (XLA compilation releases the GIL, so both cores stay busy); None without OpenSpiel."""
+    try:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import efg_demo
+    except ImportError as err:
+        print(f"extensive-form section skipped: {err}")
+        return None
+    box: dict = {}
+
+    def target():
+        try:
+            box["lines"] = efg_demo.run(out, progress=False)
+        except BaseException as err:  # re-raised in the main thread by _finish_efg
+            box["error"] = err
+
+    thread = threading.Thread(target=target, name="efg-demo")
+    thread.start()
+    return thread, box
+
+
+def _finish_efg(efg) -> list[str]:
+    if efg is None:
+        return []
+    thread, box = efg
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box["lines"]
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=10000)
@@ -157,7 +203,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
+    efg = _start_efg(args.out) if not args.no_efg else None
     results = run_suite(args.steps, include_tops=not args.no_tops)
+    efg_lines = _finish_efg(efg)
     for label, rows in results.items():
         plot_game(label, rows, args.out / _file_name(label))
     lines = [
@@ -175,14 +223,8 @@ def main(argv=None) -> int:
         *markdown_table(results),
         "",
     ]
-    if not args.no_efg:
-        try:
-            sys.path.insert(0, str(Path(__file__).resolve().parent))
-            import efg_demo
-        except ImportError as err:
-            print(f"extensive-form section skipped: {err}")
-        else:
-            lines += ["", *efg_demo.run(args.out), ""]
+    if efg_lines:
+        lines += ["", *efg_lines, ""]
     (args.out / "README.md").write_text("\n".join(lines))
     print("\n".join(markdown_table(results)))
     print(f"\nreport written to {args.out}/README.md in {time.perf_counter() - start:.0f} s")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from typing import Any, NamedTuple
 
@@ -51,7 +52,16 @@ def _check_until(tol, max_steps, check_every) -> None:
 
 def _as_batch(games):
     """A list of same-shape games becomes one game with a leading batch axis."""
-    return stack_games(games) if isinstance(games, (list, tuple)) else games
+    return _unnamed(stack_games(games) if isinstance(games, (list, tuple)) else games)
+
+
+def _unnamed(game):
+    """The game with its display name blanked. The name is static pytree metadata, part of
+    every jit cache key; blanking it lets games of one type and shape share compiled programs
+    (XLA compilation, not the iterations, dominates runs of small games)."""
+    if dataclasses.is_dataclass(game) and any(f.name == "name" for f in dataclasses.fields(game)):
+        return dataclasses.replace(game, name="")
+    return game
 
 
 def _chunks(steps: int, record_every: int) -> list[int]:
@@ -137,6 +147,7 @@ def solve(game, solver, steps: int, record_every: int | None = None, initial=Non
     """
     steps, record_every = _check_steps(steps, record_every)
     chunks = tuple(_chunks(steps, record_every))
+    game = _unnamed(game)
     if progress:
         from tqdm.auto import tqdm
 
@@ -195,6 +206,7 @@ def solve_seeds(game, solver, steps: int, seeds, record_every: int | None = None
     seeds = list(seeds)
     if not seeds:
         raise ValueError("solve_seeds needs at least one seed.")
+    game = _unnamed(game)
     steps, record_every = _check_steps(steps, record_every)
     chunks = tuple(_chunks(steps, record_every))
     initial = jax.vmap(lambda k: random_initial_policies(k, game))(
@@ -241,7 +253,7 @@ def solve_until(game, solver, tol: float, max_steps: int = 100_000, check_every:
     the others continue.
     """
     _check_until(tol, max_steps, check_every)
-    return _run_until(game, solver, tol, int(max_steps), int(check_every), initial)
+    return _run_until(_unnamed(game), solver, tol, int(max_steps), int(check_every), initial)
 
 
 def solve_batch_until(games, solver, tol: float, max_steps: int = 100_000,
