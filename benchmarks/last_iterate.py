@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import functools
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
@@ -162,36 +161,16 @@ def markdown_table(results: dict) -> list[str]:
     return lines
 
 
-def _start_efg(out: Path):
-    """Run the Kuhn / Leduc section in a background thread while the normal-form suite runs
-    (XLA compilation releases the GIL, so both cores stay busy); None without OpenSpiel."""
+def _start_efg(out: Path, pool: ThreadPoolExecutor):
+    """Run the Kuhn / Leduc section on ``pool`` while the normal-form suite runs (XLA
+    compilation releases the GIL, so both cores stay busy); None without OpenSpiel."""
     try:
         sys.path.insert(0, str(Path(__file__).resolve().parent))
         import efg_demo
     except ImportError as err:
         print(f"extensive-form section skipped: {err}")
         return None
-    box: dict = {}
-
-    def target():
-        try:
-            box["lines"] = efg_demo.run(out, progress=False)
-        except BaseException as err:  # re-raised in the main thread by _finish_efg
-            box["error"] = err
-
-    thread = threading.Thread(target=target, name="efg-demo")
-    thread.start()
-    return thread, box
-
-
-def _finish_efg(efg) -> list[str]:
-    if efg is None:
-        return []
-    thread, box = efg
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    return box["lines"]
+    return pool.submit(efg_demo.run, out, progress=False)
 
 
 def main(argv=None) -> int:
@@ -203,9 +182,10 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    efg = _start_efg(args.out) if not args.no_efg else None
-    results = run_suite(args.steps, include_tops=not args.no_tops)
-    efg_lines = _finish_efg(efg)
+    with ThreadPoolExecutor(max_workers=1) as efg_pool:
+        efg = None if args.no_efg else _start_efg(args.out, efg_pool)
+        results = run_suite(args.steps, include_tops=not args.no_tops)
+        efg_lines = [] if efg is None else efg.result()  # re-raises a failure of the section
     for label, rows in results.items():
         plot_game(label, rows, args.out / _file_name(label))
     lines = [

@@ -314,7 +314,7 @@ def _solve_slots(games, solver, tol, max_steps, check_every, slots, progress):
     width = min(slots, total)
     index = np.arange(width)  # game held by each slot
     running = np.ones(width, bool)
-    fresh = np.ones(width, bool)
+    fresh = np.zeros(width, bool)  # slots to restart on a newly queued game
     steps = np.zeros(width, np.int64)
     queued = width  # next game to start
     states = _slot_init(games, solver, jnp.asarray(index))
@@ -334,8 +334,7 @@ def _solve_slots(games, solver, tol, max_steps, check_every, slots, progress):
         fresh[:] = False
         if done.any():
             where = np.flatnonzero(done)
-            got = _take((policies, jnp.asarray(expl), states), jnp.asarray(where))
-            got = jax.tree.map(np.asarray, got)
+            got = jax.tree.map(lambda v: np.asarray(v)[where], (policies, expl, states))
             if out is None:
                 out = jax.tree.map(lambda v: np.zeros((total,) + v.shape[1:], v.dtype), got)
             for tree_out, tree_got in zip(jax.tree.leaves(out), jax.tree.leaves(got)):
