@@ -84,8 +84,14 @@ def _average(game, solver, carry):
     return jax.tree.map(lambda t: t / jnp.maximum(count, 1), total)
 
 
+def _polish(game, solver, state):
+    """The solver's certified polish (:mod:`gametheory.solvers.polish`), if it has one."""
+    return state if solver.polish is None else solver.polish(game, state)
+
+
 def _advance(game, solver, carry, length: int):
-    """``length`` solver updates, accumulating the running sum of the iterates."""
+    """``length`` solver updates, accumulating the running sum of the iterates, then a polish
+    attempt (the polish runs at record points only: it costs a few linear solves)."""
 
     def one(carry, _):
         state, total, count = carry
@@ -93,8 +99,8 @@ def _advance(game, solver, carry, length: int):
         total = jax.tree.map(jnp.add, total, solver.policy(game, state))
         return (state, total, count + 1), None
 
-    carry, _ = jax.lax.scan(one, carry, None, length=length)
-    return carry
+    (state, total, count), _ = jax.lax.scan(one, carry, None, length=length)
+    return _polish(game, solver, state), total, count
 
 
 def _record(game, solver, carry):
@@ -237,6 +243,7 @@ def _run_until(game, solver, tol, max_steps, check_every, initial):
     def body(carry):
         state, steps, _ = carry
         state = jax.lax.fori_loop(0, check_every, lambda _, s: solver.update(game, s), state)
+        state = _polish(game, solver, state)
         return state, steps + check_every, expl(state)
 
     state, steps, value = jax.lax.while_loop(
@@ -303,6 +310,7 @@ def _slot_round(games, solver, check_every, index, states, fresh):
 
     def run(game, state):
         state = jax.lax.fori_loop(0, check_every, lambda _, s: solver.update(game, s), state)
+        state = _polish(game, solver, state)
         policy = solver.policy(game, state)
         return state, policy, game.exploitability(policy)
 

@@ -55,7 +55,7 @@ def test_listing_commands(capsys):
     for name in ("mwu", "omwu", "extragradient", "mmd", "mpo", "comal", "inpo", "nash_md",
                  "rm_plus", "fictitious_play", "replicator"):
         assert f"  {name} " in text
-    assert "reset_every=500" in text
+    assert "reset_every='adaptive'" in text
 
 
 @pytest.mark.parametrize(

@@ -65,7 +65,8 @@ def test_seeds_give_distinct_random_starts():
 
 def test_solve_until_stops_at_tolerance():
     g = games.comal_3x3()
-    out = solve_until(g, solvers.mpo(lr=1.0, temp=0.1, reset_every=200), tol=1e-8,
+    out = solve_until(g, solvers.mpo(lr=1.0, temp=0.1, reset_every=200, extragradient=False,
+                                  scale=1.0, polish=False), tol=1e-8,
                       max_steps=20000, check_every=100)
     assert bool(out.converged) and float(out.exploitability) <= 1e-8
     assert int(out.steps) < 20000
@@ -90,7 +91,7 @@ def test_continuous_batching_matches_lockstep_vmap():
     # Slots refill and shrink on the host; each game must follow exactly the iteration the
     # lockstep vmapped while_loop gives it (same steps, same policies), in the input order.
     batch = [games.random_zero_sum(6, 7, seed=s) for s in range(11)]
-    solver = solvers.mpo(lr=2.0, temp=0.001, reset_every=200, extragradient=True)
+    solver = solvers.mpo(lr=2.0, temp=0.001, reset_every=200, polish=False)
     kwargs = dict(tol=1e-9, max_steps=3000, check_every=50)
     lockstep = solve_batch_until(batch, solver, **kwargs)
     slotted = solve_batch_until(batch, solver, slots=3, **kwargs)

@@ -45,6 +45,15 @@ def _nash_conv(gradients, policies) -> Array:
     )
 
 
+def half_range(payoffs, axes: int | None = None) -> Array:
+    """Half the range of ``payoffs`` over the last ``axes`` axes (all if ``None``); 1 where the
+    payoffs are constant (every profile is then an equilibrium and any step size is safe)."""
+    payoffs = jnp.asarray(payoffs)
+    axis = None if axes is None else tuple(range(payoffs.ndim - axes, payoffs.ndim))
+    half = (jnp.max(payoffs, axis=axis) - jnp.min(payoffs, axis=axis)) / 2
+    return jnp.where(half > 0, half, jnp.ones_like(half))
+
+
 class _NormalFormGame:
     """Methods shared by the normal-form game dataclasses."""
 
@@ -63,6 +72,12 @@ class _NormalFormGame:
 
     def uniform_policies(self) -> tuple:
         return tuple(jnp.full((n,), 1.0 / n) for n in self.num_actions)
+
+    def payoff_scale(self) -> Array:
+        """Half the payoff range, ``(max u - min u) / 2`` (largest over players): the unit in
+        which solvers read their step sizes and temperatures
+        (:mod:`gametheory.solvers.scale`)."""
+        return self._payoff_scale()
 
 
 @jax.tree_util.register_dataclass
@@ -96,6 +111,9 @@ class MatrixGame(_NormalFormGame):
         q_row = jnp.matmul(a, y[..., None])[..., 0]
         q_col = -jnp.matmul(x[..., None, :], a)[..., 0, :]
         return q_row, q_col
+
+    def _payoff_scale(self):
+        return half_range(self.matrix, axes=2)
 
     def duality_gap(self, policies) -> Array:
         """``max_x' x'^T A y - min_y' x^T A y'``; equals NashConv for a zero-sum game."""
@@ -137,6 +155,10 @@ class NPlayerGame(_NormalFormGame):
     @property
     def num_actions(self) -> tuple[int, ...]:
         return tuple(self.payoffs.shape[-self.num_players :])
+
+    def _payoff_scale(self):
+        n = self.num_players
+        return jnp.max(jnp.stack([half_range(self.payoffs[i], axes=n) for i in range(n)]))
 
     def gradients(self, policies) -> tuple:
         n = self.num_players

@@ -8,6 +8,7 @@ from .base import Solver
 from .fictitious_play import fictitious_play, replicator
 from .mmd import mmd, mpo
 from .mwu import extragradient, mwu, omwu
+from .pdhg import pdhg
 from .regret_matching import rm_plus
 from .regularized import comal, inpo, nash_md
 
@@ -19,6 +20,7 @@ __all__ = [
     "mmd",
     "mpo",
     "comal",
+    "pdhg",
     "inpo",
     "nash_md",
     "rm_plus",
@@ -37,6 +39,7 @@ NORMAL_FORM_SOLVERS = {
     "mmd": mmd,
     "mpo": mpo,
     "comal": comal,
+    "pdhg": pdhg,
     "inpo": inpo,
     "nash_md": nash_md,
     "rm_plus": rm_plus,

@@ -10,6 +10,8 @@ A solver is an optax-style pair of pure functions over a pytree state (plus a re
 ``policy`` returns the iterate in the space where averaging is meaningful (probability vectors
 for normal-form games, realization plans for sequence-form games), so the driver can average it.
 Solvers whose average is weighted (e.g. linear averaging in RM+/CFR+) provide ``average``.
+Solvers built with ``polish=True`` provide ``polish`` (:mod:`.polish`), which the driver calls at
+every record or convergence check to try an exact, certified equilibrium.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ class Solver(NamedTuple):
     policy: Callable[[Any, Any], tuple]  # (game, state) -> last-iterate policies
     average: Callable[[Any, Any], tuple] | None = None  # (game, state) -> own average, if any
     name: str = "solver"
+    polish: Callable[[Any, Any], Any] | None = None  # (game, state) -> state, at record points
 
 
 def as_schedule(value, name: str) -> Callable:

@@ -7,6 +7,7 @@ from typing import NamedTuple
 import jax.numpy as jnp
 
 from .base import Solver, initial_logits
+from .polish import maybe_polish
 
 __all__ = ["rm_plus", "RMPlusState"]
 
@@ -23,7 +24,7 @@ def _regret_matching(regrets, fallback):
     return jnp.where(total > 0, regrets / jnp.where(total > 0, total, 1.0), fallback)
 
 
-def rm_plus() -> Solver:
+def rm_plus(polish=False) -> Solver:
     """Simultaneous regret matching+ (Tammelin 2014; Farina et al. 2021, Alg. 1):
     ``Q' = max(Q + q - <pi, q>, 0)``, ``pi' = Q'+ / sum(Q'+)`` (the start policy if all zero).
 
@@ -51,4 +52,5 @@ def rm_plus() -> Solver:
         norm = jnp.maximum(state.step * (state.step + 1) / 2, 1)
         return tuple(s / norm for s in state.weighted_sum)
 
-    return Solver(init, update, lambda game, state: state.policies, average, name="rm_plus")
+    solver = Solver(init, update, lambda game, state: state.policies, average, name="rm_plus")
+    return maybe_polish(solver, polish)

@@ -1,0 +1,147 @@
+"""PDHG, the simplex projection and the certified polish, checked against exact references."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from gametheory import games, solvers
+from gametheory.driver import solve_batch_until, solve_until
+from gametheory.lp import solve_zero_sum
+from gametheory.solvers.polish import polish_profile
+from gametheory.solvers.simplex import project_simplex, project_simplex_sort
+
+_floats = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False)
+
+
+_project = jax.jit(project_simplex)
+_project_sort = jax.jit(project_simplex_sort)
+
+
+@settings(max_examples=150, deadline=None)
+@given(v=st.sampled_from([1, 2, 3, 8, 40]).flatmap(
+    lambda n: hnp.arrays(np.float64, n, elements=_floats)))
+def test_michelot_projection_equals_the_sort_based_one(v):
+    # Michelot (1986) and the sort-based projection (Held, Wolfe and Crowder 1974) compute the
+    # same Euclidean projection onto the simplex. (Few sizes: one compilation each.)
+    ours = np.asarray(_project(jnp.asarray(v)))
+    ref = np.asarray(_project_sort(jnp.asarray(v)))
+    size = max(1.0, np.abs(v).max())
+    np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-14 * size)
+    assert ours.min() >= 0 and ours.sum() == pytest.approx(1.0, abs=1e-14 * size * len(v))
+
+
+def test_projection_of_a_simplex_point_is_itself_and_batches():
+    p = jnp.asarray([[0.2, 0.3, 0.5], [1.0, 0.0, 0.0]])
+    np.testing.assert_allclose(project_simplex(p), p, atol=1e-15)
+    # A point above the simplex along the all-ones direction lands on its centre.
+    np.testing.assert_allclose(project_simplex(jnp.full(4, 7.0)), np.full(4, 0.25), atol=1e-15)
+
+
+def test_pdhg_batch_of_64_random_50x50_games_certified_against_the_lp():
+    # One vmapped call (lockstep while_loop) over 64 games; every last iterate must certify
+    # NashConv <= 1e-6 (exploitability <= 5e-7) and sit at the exact LP value (HiGHS).
+    batch = [games.random_zero_sum(50, 50, seed=5000 + s) for s in range(64)]
+    result = solve_batch_until(batch, solvers.pdhg(), tol=5e-7, max_steps=20000, check_every=50)
+    assert bool(np.all(np.asarray(result.converged)))
+    for g, x, y in zip(batch, *result.last):
+        a = np.asarray(g.payoffs, np.float64)
+        x, y = np.asarray(x, np.float64), np.asarray(y, np.float64)
+        nash_conv = (a @ y).max() - (x @ a).min()  # recomputed in float64 from scratch
+        assert nash_conv <= 1e-6
+        assert float(x @ a @ y) == pytest.approx(solve_zero_sum(g).value, abs=1e-6)
+
+
+@pytest.mark.parametrize("name", ["rock_paper_scissors", "biased_rps", "matching_pennies"])
+def test_pdhg_reaches_known_equilibria_without_polish(name):
+    # rps / matching pennies: uniform NE; biased RPS NE (1/16, 10/16, 5/16) (Perolat et al. 2021).
+    game = getattr(games, name)()
+    start = (jnp.asarray(np.eye(game.num_actions[0])[0] * 0.7 + 0.3 / game.num_actions[0]),
+             jnp.full(game.num_actions[1], 1.0 / game.num_actions[1]))
+    out = solve_until(game, solvers.pdhg(polish=False), tol=1e-10, max_steps=20000,
+                      initial=start)
+    assert bool(out.converged)
+    np.testing.assert_allclose(out.last[0], solve_zero_sum(game).row, atol=1e-8)
+
+
+def test_pdhg_rejects_games_it_cannot_solve_and_bad_parameters():
+    with pytest.raises(ValueError, match="two-player zero-sum matrix"):
+        solvers.pdhg().init(games.shapley_game())
+    for bad in (dict(lr=1.0), dict(lr=0.0), dict(reflection=1.5), dict(primal_weight=-1.0),
+                dict(restart_thresholds=(0.6, 0.5, 0.36)), dict(scale="big")):
+        with pytest.raises(ValueError):
+            solvers.pdhg(**bad)
+
+
+def _degenerate_game(data, m, n):
+    # Integer payoffs whose 6 x 5 matrix repeats rows and columns of a smaller m x n one: many
+    # equilibria, equal payoffs, singular equalising systems -- the cases where a support guess
+    # must not be trusted. (One shape, so the jitted polish compiles once.)
+    base = data.draw(hnp.arrays(np.int64, (m, n), elements=st.integers(-2, 2)))
+    rows = data.draw(st.lists(st.integers(0, m - 1), min_size=6, max_size=6))
+    cols = data.draw(st.lists(st.integers(0, n - 1), min_size=5, max_size=5))
+    return base[np.ix_(rows, cols)].astype(np.float64)
+
+
+_polish = jax.jit(polish_profile)
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.data(), m=st.integers(1, 6), n=st.integers(1, 5), tol=st.sampled_from(
+    [1e-12, 1e-9, 1e-6, 1e-3]), near=st.booleans())
+def test_polish_never_returns_a_profile_above_the_tolerance(data, m, n, tol, near):
+    a = _degenerate_game(data, m, n)
+    game = games.matrix_game(a)
+    x = data.draw(hnp.arrays(np.float64, 6, elements=st.floats(0.0, 1.0)))
+    y = data.draw(hnp.arrays(np.float64, 5, elements=st.floats(0.0, 1.0)))
+    x, y = (x + 1e-3) / (x + 1e-3).sum(), (y + 1e-3) / (y + 1e-3).sum()
+    if near:  # start next to an exact equilibrium, where a polish is most tempting
+        lp = solve_zero_sum(a)
+        x, y = 0.99 * lp.row + 0.01 * x, 0.99 * lp.col + 0.01 * y
+    (px, py), ok = _polish(game, (jnp.asarray(x), jnp.asarray(y)), tol)
+    px, py = np.asarray(px), np.asarray(py)
+    nash_conv = (a @ py).max() - (px @ a).min()  # float64, from scratch
+    if bool(ok):
+        assert nash_conv <= tol and px.min() >= 0 and py.min() >= 0
+        assert px.sum() == pytest.approx(1) and py.sum() == pytest.approx(1)
+    else:  # the iterate comes back unchanged
+        np.testing.assert_array_equal(px, x)
+        np.testing.assert_array_equal(py, y)
+
+
+def test_polish_recovers_the_exact_equilibrium_from_a_nearby_profile():
+    # COMAL 3x3 game NE = (4/11, 3/11, 4/11) (Liu et al. 2024); a perturbed profile polishes to it.
+    game = games.comal_3x3()
+    near = jnp.asarray([4 / 11 + 0.01, 3 / 11 - 0.02, 4 / 11 + 0.01])
+    (x, y), ok = polish_profile(game, (near, near), 1e-12)
+    assert bool(ok)
+    np.testing.assert_allclose(x, [4 / 11, 3 / 11, 4 / 11], atol=1e-14)
+    np.testing.assert_allclose(y, [4 / 11, 3 / 11, 4 / 11], atol=1e-14)
+
+
+def test_polish_refuses_games_that_are_not_zero_sum_matrix_games():
+    with pytest.raises(ValueError, match="two-player zero-sum matrix game"):
+        polish_profile(games.shapley_game(), games.shapley_game().uniform_policies(), 1e-9)
+
+
+def test_polished_solver_keeps_its_inner_iteration_and_certifies():
+    # The polish never changes the inner iteration: MPO with and without it follow the same
+    # iterates; once certified, the reported policy is the exact LP equilibrium.
+    game = games.random_zero_sum(12, 9, seed=77)
+    plain = solvers.mpo(polish=False)
+    polished = solvers.mpo(polish=True)
+    a = jax.jit(plain.update)
+    b = jax.jit(polished.update)
+    sa, sb = plain.init(game), polished.init(game)
+    for _ in range(50):
+        sa, sb = a(game, sa), b(game, sb)
+    for p, q in zip(plain.policy(game, sa), solvers.mpo(polish=False).policy(game, sb.inner)):
+        np.testing.assert_array_equal(p, q)
+    out = solve_until(game, polished, tol=1e-12, max_steps=20000)
+    assert bool(out.converged)
+    lp = solve_zero_sum(game)
+    np.testing.assert_allclose(out.last[0], lp.row, atol=1e-9)
+    np.testing.assert_allclose(out.last[1], lp.col, atol=1e-9)
