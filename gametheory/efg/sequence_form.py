@@ -65,7 +65,8 @@ class SequenceFormGame:
     chance-weighted payoff ``A[row, col]`` summed over the terminal histories reached by that
     pair of sequences. ``infoset_reach``: per player ``[I]`` probability of reaching each infoset
     when chance plays as given, the opponent uniformly and the player towards it (used as
-    per-infoset weights of the dilated regulariser).
+    per-infoset weights of the dilated regulariser). ``utility_range``: ``[2]`` smallest and
+    largest terminal payoff of player 0.
     Static: ``name`` and ``info`` (:class:`SequenceFormInfo`).
     """
 
@@ -74,6 +75,7 @@ class SequenceFormGame:
     payoff_cols: Array
     payoff_values: Array
     infoset_reach: tuple
+    utility_range: Array  # [2] smallest and largest terminal payoff of player 0
     name: str = dataclasses.field(default="efg", metadata=dict(static=True))
     info: SequenceFormInfo | None = dataclasses.field(default=None, metadata=dict(static=True))
 
@@ -129,6 +131,21 @@ class SequenceFormGame:
     def exploitability(self, plans) -> Array:
         """NashConv / 2 (``pyspiel.exploitability``'s convention); jit- and vmap-able."""
         return self.nash_conv(plans) / 2
+
+    def payoff_scale(self) -> Array:
+        """The unit of the sequence-form solvers' step sizes (:mod:`gametheory.solvers.scale`):
+        half the range of the terminal payoffs times the largest infoset reach probability (chance
+        x uniform opponent). With reach-weighted dilated entropy, the step at infoset ``I`` is
+        ``lr / w_I`` for ``w_I = reach(I) / max reach``, and the payoffs it sees are about
+        ``reach(I)`` times the conditional payoffs; their product is ``lr`` times the
+        conditional payoff times the largest reach, whatever the chance weighting and depth of
+        ``I``. Merging chance outcomes (e.g. Leduc with suit isomorphism) raises the largest
+        reach and so the scale."""
+        low, high = self.utility_range[..., 0], self.utility_range[..., 1]
+        half = (high - low) / 2
+        reach = jnp.maximum(*(jnp.max(r, axis=-1) for r in self.infoset_reach))
+        s = half * reach
+        return jnp.where(s > 0, s, jnp.ones_like(s))
 
     def uniform_policies(self) -> tuple:
         """Realization plans of the uniform behavioural policies."""
@@ -193,6 +210,7 @@ def _walk(game, max_nodes: int) -> dict:
     legal = [[], []]
     reach = [[], []]  # chance x uniform-opponent reach of each infoset
     rows, cols, vals = [], [], []
+    low, high = np.inf, -np.inf
     stack = [(game.new_initial_state(), 1.0, -1, -1, 1.0, 1.0)]
     nodes = 0
     while stack:
@@ -211,6 +229,7 @@ def _walk(game, max_nodes: int) -> dict:
             rows.append(s0)
             cols.append(s1)
             vals.append(prob * ret[0])
+            low, high = min(low, ret[0]), max(high, ret[0])
             continue
         if state.is_chance_node():
             for a, p in state.chance_outcomes():
@@ -244,7 +263,8 @@ def _walk(game, max_nodes: int) -> dict:
                          else (child, prob, s0, seq, u0, u1 * share))
     return dict(n_act=n_act, infosets=infosets, parents=parents, legal=legal, reach=reach,
                 rows=np.asarray(rows, np.int64), cols=np.asarray(cols, np.int64),
-                vals=np.asarray(vals, np.float64), nodes=nodes)
+                vals=np.asarray(vals, np.float64), nodes=nodes,
+                utility_range=np.array([low, high], np.float64))
 
 
 def _layout(raw: dict) -> dict:
@@ -293,6 +313,7 @@ def _layout(raw: dict) -> dict:
     out["payoff_rows"] = (uniq // width)[keep]
     out["payoff_cols"] = (uniq % width)[keep]
     out["payoff_values"] = vals[keep]
+    out["utility_range"] = raw["utility_range"]
     return out
 
 
@@ -320,6 +341,7 @@ def _from_arrays(arrays: dict, game_string: str, name: str, dtype=None) -> Seque
         payoff_cols=jnp.asarray(arrays["payoff_cols"], jnp.int32),
         payoff_values=jnp.asarray(arrays["payoff_values"], dtype),
         infoset_reach=tuple(jnp.asarray(arrays[f"p{p}_reach"], dtype) for p in range(2)),
+        utility_range=jnp.asarray(arrays["utility_range"], dtype),
         name=name,
         info=info,
     )

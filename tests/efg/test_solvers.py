@@ -20,7 +20,7 @@ def test_registry_factories_have_keyword_defaults():
     for name, factory in EFG_SOLVERS.items():
         params = inspect.signature(factory).parameters.values()
         assert all(p.default is not inspect.Parameter.empty for p in params), name
-        assert all(isinstance(p.default, (int, float, str)) for p in params), name
+        assert all(isinstance(p.default, (int, float, str, tuple)) for p in params), name
         solver = factory()
         assert isinstance(solver, Solver) and solver.name == name
     assert EFG_SOLVERS["cfr"]().average is not None
@@ -34,7 +34,7 @@ def test_mmd_matches_openspiel_mmd_dilated(kuhn, alpha, stepsize):
 
     ref = mmd_dilated.MMDDilatedEnt(pyspiel.load_game("kuhn_poker"), alpha=alpha,
                                     stepsize=stepsize)
-    solver = EFG_SOLVERS["mmd"](lr=stepsize, temp=alpha)
+    solver = EFG_SOLVERS["mmd"](lr=stepsize, temp=alpha, scale=1.0)
     state = solver.init(kuhn)
     update = jax.jit(solver.update)
     for _ in range(20):
@@ -50,7 +50,7 @@ def test_mmd_matches_openspiel_mmd_dilated(kuhn, alpha, stepsize):
 def test_mmd_converges_to_openspiel_gambit_qre(kuhn):
     # Kuhn alpha=0.1 reduced-normal-form QRE from Gambit (OpenSpiel mmd_dilated_test.py):
     # compare behavioural policies through OpenSpiel's own solver run to convergence.
-    solver = EFG_SOLVERS["mmd"](lr=1.0, temp=0.1)
+    solver = EFG_SOLVERS["mmd"](lr=1.0, temp=0.1, scale=1.0)
     result = solve(kuhn, solver, 2000, record_every=2000)
     assert float(regularized_gap(kuhn, result.last, 0.1)) < 1e-10
 
@@ -118,8 +118,8 @@ def test_extragradient_mmd_has_the_same_fixed_point(kuhn):
     # Mirror prox keeps the regularised equilibrium of MMD: both reach the same QRE
     # (regularised gap ~0, the OpenSpiel MMDDilatedEnt gap at alpha=0.1).
     for flag in (0, 1):
-        result = solve(kuhn, EFG_SOLVERS["mmd"](lr=1.0, temp=0.1, extragradient=flag), 2000,
-                       record_every=2000)
+        solver = EFG_SOLVERS["mmd"](lr=1.0, temp=0.1, extragradient=flag, scale=1.0)
+        result = solve(kuhn, solver, 2000, record_every=2000)
         assert float(regularized_gap(kuhn, result.last, 0.1)) < 1e-10
 
 

@@ -13,10 +13,27 @@ from typing import NamedTuple
 
 import jax.numpy as jnp
 
-from ...solvers.base import Solver, as_schedule, check_count, check_nonnegative
+from ...solvers.base import Solver, as_schedule, check_nonnegative
+from ...solvers.restarts import (
+    DEFAULT_THRESHOLDS,
+    RestartState,
+    check_thresholds,
+    init_restart,
+    restart_step,
+)
+from ...solvers.scale import check_scale
 from ..metrics import regularized_gap
 from ._common import initial_logits, plans_of_logits
-from .mmd import _check_flag, _check_weighting, infoset_weights, mirror_prox_step
+from .mmd import (
+    _UNITS,
+    _check_flag,
+    _check_weighting,
+    check_every,
+    game_scale,
+    infoset_weights,
+    mirror_prox_step,
+    plan_residual,
+)
 
 __all__ = ["EFGComalState", "comal"]
 
@@ -25,19 +42,31 @@ class EFGComalState(NamedTuple):
     logits: tuple  # per player [I, A] behavioural log-policy
     ref_logits: tuple  # per player [I, A] log of the prox centre pi_k
     plans: tuple  # per player [S]
+    scale: jnp.ndarray  # [] payoff scale S
+    restart: RestartState  # adaptive reference updates (unused otherwise)
     inner_step: jnp.ndarray
     outer_step: jnp.ndarray
     step: jnp.ndarray
 
 
-def comal(lr=1.5, tau=0.01, inner_steps=200, inner_tol=0.0, weighting="reach",
-          extragradient=1) -> Solver:
+def comal(lr=2.0, tau=0.005, inner_steps="adaptive", inner_tol=0.0, weighting="reach",
+          extragradient=1, scale="game", reset_thresholds=DEFAULT_THRESHOLDS,
+          reset_periods=3.0) -> Solver:
     """COMAL with the dilated INPO/MMD inner solver (see the module docstring).
 
+    ``inner_steps``: a fixed number of inner steps per reference, or ``"adaptive"`` (default):
+    the reference moves when the inner step residual ``||x' - x||_1`` has fallen by the
+    ``reset_thresholds`` (:mod:`gametheory.solvers.restarts`), after at least
+    ``reset_periods / (lr * tau)`` inner steps (see :func:`.mmd.mpo`).
     ``extragradient=1`` (default): inner steps in mirror-prox form (:func:`.mmd.mirror_prox_step`),
     two gradient evaluations per iteration; ``0``: the plain MMD step."""
     lr, tau = as_schedule(lr, "lr"), as_schedule(tau, "tau")
-    inner_steps = check_count(inner_steps, "inner_steps")
+    scale = check_scale(scale)
+    thresholds = check_thresholds(reset_thresholds, "reset_thresholds")
+    reset_periods = check_nonnegative(reset_periods, "reset_periods")
+    inner_steps = check_every(inner_steps, "inner_steps")
+    if inner_steps is None:
+        raise ValueError("inner_steps must be a positive integer or 'adaptive'.")
     inner_tol = check_nonnegative(inner_tol, "inner_tol")
     _check_weighting(weighting)
     extragradient = _check_flag(extragradient, "extragradient")
@@ -45,22 +74,34 @@ def comal(lr=1.5, tau=0.01, inner_steps=200, inner_tol=0.0, weighting="reach",
     def init(game, initial=None):
         logits = initial_logits(game, initial)
         zero = jnp.zeros((), jnp.int32)
-        return EFGComalState(logits, logits, plans_of_logits(game, logits), zero, zero, zero)
+        s = game_scale(game, scale)
+        return EFGComalState(logits, logits, plans_of_logits(game, logits), s, init_restart(s),
+                             zero, zero, zero)
 
     def update(game, state):
-        eta, t = lr(state.step), tau(state.step)
+        eta, t = lr(state.step) / state.scale, tau(state.step) * state.scale
         weights = infoset_weights(game, weighting)
         logits, plans, _ = mirror_prox_step(game, state.logits, state.plans, eta, t,
                                             state.ref_logits, weights,
                                             extragradient=extragradient)
         inner_step = state.inner_step + 1
-        advance = inner_step >= inner_steps
+        restart = state.restart
+        if inner_steps == "adaptive":
+            hold = reset_periods / (lr(state.step) * tau(state.step))
+            advance, restart = restart_step(restart, plan_residual(state.plans, plans),
+                                            state.step + 1, thresholds, hold)
+        else:
+            advance = inner_step >= inner_steps
         if inner_tol:
             refs = tuple(jnp.exp(r) for r in state.ref_logits)
             gap = regularized_gap(game, plans, t, refs, weights)
             advance = advance | (gap <= inner_tol)
         ref_logits = tuple(jnp.where(advance, l, r) for l, r in zip(logits, state.ref_logits))
-        return EFGComalState(logits, ref_logits, plans, jnp.where(advance, 0, inner_step),
+        return EFGComalState(logits, ref_logits, plans, state.scale, restart,
+                             jnp.where(advance, 0, inner_step),
                              state.outer_step + advance.astype(jnp.int32), state.step + 1)
 
     return Solver(init, update, lambda game, state: state.plans, name="comal")
+
+
+comal.__doc__ += _UNITS

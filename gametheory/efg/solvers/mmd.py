@@ -19,6 +19,14 @@ import jax.numpy as jnp
 
 from ... import rules
 from ...solvers.base import Solver, as_schedule, check_count, check_nonnegative
+from ...solvers.restarts import (
+    DEFAULT_THRESHOLDS,
+    RestartState,
+    check_thresholds,
+    init_restart,
+    restart_step,
+)
+from ...solvers.scale import check_scale
 from ..treeplex import bottom_up
 from ._common import entropy_magnet, initial_logits, plans_of_logits
 
@@ -31,7 +39,30 @@ class EFGMMDState(NamedTuple):
     magnet_logits: tuple  # per player [I, A] log-magnet (0 on legal slots = dilated entropy)
     plans: tuple  # per player [S] realization plan of ``logits``
     prev_q: tuple  # per player [S] previous payoff gradient (optimistic steps)
+    scale: jnp.ndarray  # [] payoff scale S (SequenceFormGame.payoff_scale)
+    restart: RestartState  # adaptive magnet resets (unused otherwise)
     step: jnp.ndarray  # [] int32
+
+
+def plan_residual(old_plans, new_plans):
+    """``sum_p ||x_p' - x_p||_1`` over both realization plans: the step's fixed-point residual."""
+    return sum(jnp.sum(jnp.abs(n - o), axis=-1) for o, n in zip(old_plans, new_plans))
+
+
+def game_scale(game, scale):
+    """``S`` for a validated ``scale``: the game's payoff scale or the given number."""
+    if scale == "game":
+        return game.payoff_scale()
+    return jnp.asarray(scale, game.payoff_values.dtype)
+
+
+def check_every(value, name):
+    """A reset period: a positive integer, ``"adaptive"``, or 0 / ``None`` (never)."""
+    if isinstance(value, str) and value.strip().lower() == "adaptive":
+        return "adaptive"
+    if value is None or (not isinstance(value, bool) and value == 0):
+        return None
+    return check_count(value, name)
 
 
 def dilated_mmd_step(tp, logits, q, lr, temp, magnet_logits, weights=None):
@@ -114,8 +145,12 @@ def mirror_prox_step(game, logits, plans, lr, temp, magnet_logits, weights, qs=N
 
 
 def _mmd(name, lr, temp, magnet, magnet_every, anneal, optimistic_steps,
-         weighting="uniform", extragradient=False) -> Solver:
+         weighting="uniform", extragradient=False, scale="game",
+         reset_thresholds=DEFAULT_THRESHOLDS, reset_periods=3.0) -> Solver:
     lr = as_schedule(lr, "lr")
+    reset_periods = check_nonnegative(reset_periods, "reset_periods")
+    scale = check_scale(scale)
+    thresholds = check_thresholds(reset_thresholds, "reset_thresholds")
     if isinstance(temp, (int, float)) and temp == 0:
         temp0 = lambda step: 0.0
     else:
@@ -123,7 +158,6 @@ def _mmd(name, lr, temp, magnet, magnet_every, anneal, optimistic_steps,
     anneal = check_nonnegative(anneal, "anneal")
     _check_weighting(weighting)
     extragradient = _check_flag(extragradient, "extragradient")
-    magnet_every = check_count(magnet_every, "magnet_every", allow_none=True)
     if magnet not in ("entropy", "uniform", "initial"):
         raise ValueError(f"magnet must be 'entropy', 'uniform' or 'initial'; got {magnet!r}.")
 
@@ -140,64 +174,92 @@ def _mmd(name, lr, temp, magnet, magnet_every, anneal, optimistic_steps,
             magnets = entropy_magnet(game)
         plans = plans_of_logits(game, logits)
         prev_q = game.gradients(plans)
-        return EFGMMDState(logits, magnets, plans, prev_q, jnp.zeros((), jnp.int32))
+        s = game_scale(game, scale)
+        return EFGMMDState(logits, magnets, plans, prev_q, s, init_restart(s),
+                           jnp.zeros((), jnp.int32))
 
     def update(game, state):
         qs = game.gradients(state.plans)
         steps = tuple(2 * q - p for q, p in zip(qs, state.prev_q)) if optimistic_steps else qs
-        eta, alpha = lr(state.step), temperature(state.step)
+        eta = lr(state.step) / state.scale
+        alpha = temperature(state.step) * state.scale
         logits, plans, _ = mirror_prox_step(
             game, state.logits, state.plans, eta, alpha, state.magnet_logits,
             infoset_weights(game, weighting), steps, extragradient)
         step = state.step + 1
-        magnets = state.magnet_logits
-        if magnet_every is not None:
+        magnets, restart = state.magnet_logits, state.restart
+        if magnet_every == "adaptive":
+            hold = reset_periods / (lr(state.step) * temperature(state.step))
+            reset, restart = restart_step(restart, plan_residual(state.plans, plans), step,
+                                          thresholds, hold)
+        elif magnet_every is not None:
             reset = step % magnet_every == 0
+        if magnet_every is not None:
             magnets = tuple(jnp.where(reset, l, m) for l, m in zip(logits, magnets))
-        return EFGMMDState(logits, magnets, plans, qs, step)
+        return EFGMMDState(logits, magnets, plans, qs, state.scale, restart, step)
 
     return Solver(init, update, lambda game, state: state.plans, name=name)
 
 
+_UNITS = """
+    ``lr`` and ``temp`` are relative to the game's payoff scale ``S``
+    (:meth:`~gametheory.efg.SequenceFormGame.payoff_scale`: half the payoff range times the
+    largest infoset reach) measured at init: each step uses ``lr / S`` and ``temp * S``.
+    ``scale=1.0`` reads them in absolute units (OpenSpiel's and the papers' settings)."""
+
+
 def mmd(lr=0.1, temp=0.05, magnet="entropy", magnet_every=0, anneal=0.0,
-        weighting="uniform", extragradient=0) -> Solver:
-    """MMD with dilated entropy (Sokota et al. 2023, App. C.3), the same step as OpenSpiel's
-    ``MMDDilatedEnt(game, alpha=temp, stepsize=lr)``.
+        weighting="uniform", extragradient=0, scale="game",
+        reset_thresholds=DEFAULT_THRESHOLDS, reset_periods=3.0) -> Solver:
+    """MMD with dilated entropy (Sokota et al. 2023, App. C.3); with ``scale=1.0`` the same step
+    as OpenSpiel's ``MMDDilatedEnt(game, alpha=temp, stepsize=lr)``.
 
     With a fixed magnet the last iterate converges to the regularised equilibrium (with
     ``magnet="entropy"`` the reduced-normal-form QRE at temperature ``temp``), not to a Nash
     equilibrium. ``magnet``: ``"entropy"`` (``rho = 1``, as OpenSpiel), ``"uniform"`` (KL to the
     uniform policy) or ``"initial"``; ``magnet_every=K > 0`` resets the magnet to the current
-    iterate every ``K`` steps (MPO, :func:`mpo`); ``anneal=p`` uses temperature
-    ``temp / (1 + t)^p``; ``weighting``: see :func:`infoset_weights`.
+    iterate every ``K`` steps, ``"adaptive"`` on measured progress (MPO, :func:`mpo`);
+    ``anneal=p`` uses temperature ``temp / (1 + t)^p``; ``weighting``: see
+    :func:`infoset_weights`.
     """
-    every = None if not magnet_every else magnet_every
-    return _mmd("mmd", lr, temp, magnet, every, anneal, False, weighting, extragradient)
+    return _mmd("mmd", lr, temp, magnet, check_every(magnet_every, "magnet_every"), anneal,
+                False, weighting, extragradient, scale, reset_thresholds, reset_periods)
 
 
-def mpo(lr=1.5, temp=0.01, reset_every=200, weighting="reach", extragradient=1) -> Solver:
+def mpo(lr=2.0, temp=0.005, reset_every="adaptive", weighting="reach", extragradient=1,
+        scale="game", reset_thresholds=DEFAULT_THRESHOLDS, reset_periods=3.0) -> Solver:
     """Magnetic Preference Optimization (Wang et al. 2024) in the sequence form: dilated MMD whose
-    magnet starts at the initial policy and is reset to the current iterate every
-    ``reset_every`` steps. The magnets form a proximal-point sequence, so the *last* iterate
-    converges to a Nash equilibrium of the game.
+    magnet starts at the initial policy and is reset to the current iterate, every
+    ``reset_every`` steps or (``"adaptive"``, the default) when the step residual
+    ``||x' - x||_1`` has fallen by the ``reset_thresholds`` (sufficient, necessary-and-stalled,
+    artificial; :mod:`gametheory.solvers.restarts`), holding each magnet for at least
+    ``reset_periods / (lr * temp)`` steps (the regularised game contracts by about ``lr * temp``
+    per step; resetting much sooner lets the iterate run to near-pure policies that entropic
+    steps leave only slowly). The magnets form a proximal-point sequence,
+    so the *last* iterate converges to a Nash equilibrium of the game.
 
     ``extragradient=1`` (default) takes each step in mirror-prox form
     (:func:`mirror_prox_step`), which is stable for a step about ten times larger than the plain
-    step at the same temperature; each regularised game is then solved in ``reset_every`` steps
-    and the temperature can be small. The defaults take the Leduc last iterate to 7.5e-5 in
-    10000 iterations (plain ``lr=0.5, temp=0.05, reset_every=100``: 6.2e-2)."""
-    return _mmd("mpo", lr, temp, "initial", check_count(reset_every, "reset_every"), 0.0, False,
-                weighting, extragradient)
+    step at the same temperature, so the temperature can be small."""
+    if reset_every is None or reset_every == 0:
+        raise ValueError("reset_every must be a positive integer or 'adaptive'.")
+    return _mmd("mpo", lr, temp, "initial", check_every(reset_every, "reset_every"), 0.0,
+                False, weighting, extragradient, scale, reset_thresholds, reset_periods)
 
 
-def mmd_annealed(lr=0.5, temp=0.5, anneal=0.5, magnet="entropy", weighting="reach",
-                 extragradient=0) -> Solver:
+def mmd_annealed(lr=0.3, temp=0.75, anneal=0.5, magnet="entropy", weighting="reach",
+                 extragradient=0, scale="game") -> Solver:
     """Dilated MMD with the annealed temperature ``temp / (1 + t)^anneal`` at every infoset: the
     regularised equilibrium it tracks moves towards a Nash equilibrium as ``t`` grows."""
-    return _mmd("mmd_annealed", lr, temp, magnet, None, anneal, False, weighting, extragradient)
+    return _mmd("mmd_annealed", lr, temp, magnet, None, anneal, False, weighting, extragradient,
+                scale)
 
 
-def optimistic(lr=1.0, temp=0.0, magnet="entropy", weighting="reach") -> Solver:
+def optimistic(lr=1.0, temp=0.0, magnet="entropy", weighting="reach", scale="game") -> Solver:
     """Optimistic dilated mirror descent (the OMWU of the treeplex): each step uses the predicted
     gradient ``2 q_t - q_{t-1}``; ``temp > 0`` adds the MMD magnet term."""
-    return _mmd("optimistic", lr, temp, magnet, None, 0.0, True, weighting)
+    return _mmd("optimistic", lr, temp, magnet, None, 0.0, True, weighting, scale=scale)
+
+
+for _factory in (mmd, mpo, mmd_annealed, optimistic):
+    _factory.__doc__ += _UNITS
