@@ -11,6 +11,7 @@ from .base import (
     Solver,
     as_schedule,
     check_count,
+    check_flag,
     check_nonnegative,
     initial_logits,
     probabilities,
@@ -66,6 +67,7 @@ def mmd(lr=0.1, temp=0.1, magnet="uniform", magnet_lr=0.0, magnet_every=None,
     anneal = check_nonnegative(anneal, "anneal")
     magnet_lr = check_nonnegative(magnet_lr, "magnet_lr")
     magnet_every = check_count(magnet_every, "magnet_every", allow_none=True)
+    extragradient = check_flag(extragradient, "extragradient")
     if magnet not in ("uniform", "initial"):
         raise ValueError(f"magnet must be 'uniform' or 'initial'; got {magnet!r}.")
     if magnet_lr > 1:
@@ -82,7 +84,7 @@ def mmd(lr=0.1, temp=0.1, magnet="uniform", magnet_lr=0.0, magnet_every=None,
     def update(game, state):
         eta, alpha = lr(state.step), temperature(state.step)
         logits = magnetic_step(game, state.logits, state.magnet_logits, eta, alpha,
-                               bool(extragradient))
+                               extragradient)
         magnets = state.magnet_logits
         if magnet_lr:
             magnets = tuple(rules.magnet_update(m, l, magnet_lr) for m, l in zip(magnets, logits))
@@ -108,6 +110,7 @@ def mpo(lr=1.0, temp=0.1, reset_every=500, extragradient=False) -> Solver:
     reaches 1e-6 where the plain step needs orders of magnitude more iterations; e.g.
     ``mpo(lr=2.0, temp=0.001, reset_every=200, extragradient=True)``.
     """
+    reset_every = check_count(reset_every, "reset_every")  # before mmd names it magnet_every
     solver = mmd(lr=lr, temp=temp, magnet="initial", magnet_every=reset_every,
                  extragradient=extragradient)
     return solver._replace(name="mpo")

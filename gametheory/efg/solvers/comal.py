@@ -14,9 +14,10 @@ from typing import NamedTuple
 import jax.numpy as jnp
 
 from ...solvers.base import Solver, as_schedule, check_count, check_nonnegative
+from ...solvers.params import check_flag
 from ..metrics import regularized_gap
 from ._common import initial_logits, plans_of_logits
-from .mmd import _check_flag, _check_weighting, infoset_weights, mirror_prox_step
+from .mmd import _check_weighting, infoset_weights, mirror_prox_step
 
 __all__ = ["EFGComalState", "comal"]
 
@@ -40,7 +41,7 @@ def comal(lr=1.5, tau=0.01, inner_steps=200, inner_tol=0.0, weighting="reach",
     inner_steps = check_count(inner_steps, "inner_steps")
     inner_tol = check_nonnegative(inner_tol, "inner_tol")
     _check_weighting(weighting)
-    extragradient = _check_flag(extragradient, "extragradient")
+    extragradient = check_flag(extragradient, "extragradient")
 
     def init(game, initial=None):
         logits = initial_logits(game, initial)

@@ -19,6 +19,7 @@ import jax.numpy as jnp
 
 from ... import rules
 from ...solvers.base import Solver, as_schedule, check_count, check_nonnegative
+from ...solvers.params import check_flag
 from ..treeplex import bottom_up
 from ._common import entropy_magnet, initial_logits, plans_of_logits
 
@@ -70,19 +71,6 @@ def infoset_weights(game, weighting: str):
     return tuple(r / jnp.max(r) for r in game.infoset_reach)
 
 
-def _check_flag(value, name):
-    """A 0/1 switch given as bool, int, float or str (the CLI's ``--set key=value``)."""
-    if isinstance(value, str):
-        table = {"0": False, "false": False, "no": False, "off": False,
-                 "1": True, "true": True, "yes": True, "on": True}
-        if value.strip().lower() not in table:
-            raise ValueError(f"{name} must be 0/1 (or true/false); got {value!r}.")
-        return table[value.strip().lower()]
-    if value not in (0, 1):
-        raise ValueError(f"{name} must be 0/1 (or true/false); got {value!r}.")
-    return bool(value)
-
-
 def _check_weighting(weighting):
     if weighting not in ("uniform", "reach"):
         raise ValueError(f"weighting must be 'uniform' or 'reach'; got {weighting!r}.")
@@ -122,7 +110,7 @@ def _mmd(name, lr, temp, magnet, magnet_every, anneal, optimistic_steps,
         temp0 = as_schedule(temp, "temp")
     anneal = check_nonnegative(anneal, "anneal")
     _check_weighting(weighting)
-    extragradient = _check_flag(extragradient, "extragradient")
+    extragradient = check_flag(extragradient, "extragradient")
     magnet_every = check_count(magnet_every, "magnet_every", allow_none=True)
     if magnet not in ("entropy", "uniform", "initial"):
         raise ValueError(f"magnet must be 'entropy', 'uniform' or 'initial'; got {magnet!r}.")
