@@ -21,10 +21,10 @@ def check_output_path(value: str | None, option: str, suffixes=None) -> Path | N
     if value is None:
         return None
     path = Path(value)
-    if suffixes and path.suffix.lower() not in suffixes:
-        raise ValueError(f"{option} {value!r}: use a file name ending in {', '.join(suffixes)}.")
     if path.is_dir():
         raise ValueError(f"{option} {value!r} is a folder; give a file name.")
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise ValueError(f"{option} {value!r}: use a file name ending in {', '.join(suffixes)}.")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ValueError(f"{option} {value!r}: folder {str(folder)!r} does not exist; create it "
