@@ -78,7 +78,7 @@ def run(report_dir: pathlib.Path, progress: bool = True,
                                "exploitability\n(NashConv / 2)", COLORS, ncols=4)
         if figures is not None:
             report.small_multiples(game_name, curves, pathlib.Path(figures) / file_name,
-                                   "exploitability\n(NashConv / 2)", COLORS, ncols=4, dpi=55)
+                                   "exploitability\n(NashConv / 2)", COLORS, ncols=4, dpi=70)
         lines += [f"### {game_name}", "", f"![{game_name}]({file_name})", "",
                   report.reading_paragraph(game_name, curves), ""]
     return lines + table + [""]

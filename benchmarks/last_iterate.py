@@ -260,15 +260,16 @@ def main(argv=None) -> int:
         f"as < {report.FLOOR:.0e}. Each plot has one panel per solver (last iterate solid, "
         "average dashed, from iteration 0) and a reading computed from the records: a last "
         f"iterate *converges* when it ends below {report.CONVERGED:.0e}, *oscillates* when it "
-        f"rises and falls by a factor {report.SWING:g} at least twice each over the second "
-        f"half, *rises again* when it ends {report.SWING:g}x above its minimum.",
+        f"rises and falls by a factor {report.CYCLE_SWING:g} at least {report.CYCLES} times "
+        f"each over the second half, *rises again* when it ends {report.SWING:g}x above a "
+        f"minimum {report.SWING:g}x below its start.",
         "",
     ]
     for label, rows in results.items():
         name = _file_name(label)
         plot_game(label, rows, args.out / name)
         if args.figures is not None and label in README_GAMES:
-            plot_game(label, rows, args.figures / name, dpi=55)
+            plot_game(label, rows, args.figures / name, dpi=70)
         curves = {n: (at, last, avg) for n, (at, last, avg, _) in rows.items()}
         lines += [f"## {label}", "", f"![{label}]({name})", "",
                   report.reading_paragraph(label, curves), ""]

@@ -23,6 +23,9 @@ FLOOR = 1e-15
 CONVERGED = 1e-6
 #: A change by this factor counts as a rise or a fall (smaller wiggles are noise).
 SWING = 2.0
+#: Over the second half of a run, at least CYCLES rises and falls by this factor each make a
+#: curve "oscillate".
+CYCLE_SWING, CYCLES = 1.5, 3
 
 
 def cell(value: float) -> str:
@@ -40,10 +43,10 @@ class Reading:
     text: str  # e.g. "falls to 2.5e-03 at iteration 2400, then rises to 1.1e-02"
 
 
-def _swings(values: np.ndarray) -> tuple[int, int]:
-    """Numbers of rises and falls by at least :data:`SWING` (a zigzag filter on log values)."""
+def _swings(values: np.ndarray, factor: float) -> tuple[int, int]:
+    """Numbers of rises and falls by at least ``factor`` (a zigzag filter on log values)."""
     logs = np.log10(np.maximum(values, FLOOR))
-    step = math.log10(SWING)
+    step = math.log10(factor)
     rises = falls = 0
     high = low = logs[0]
     direction = 0  # +1 while rising, -1 while falling, 0 before the first swing
@@ -62,8 +65,8 @@ def read_curve(steps, values) -> Reading:
     """Classify an exploitability curve recorded at ``steps``.
 
     * ``converges``: ends at or below :data:`CONVERGED`;
-    * ``oscillates``: over the second half it rises and falls by :data:`SWING` at least twice
-      each (cycling dynamics);
+    * ``oscillates``: over the second half it rises and falls by :data:`CYCLE_SWING` at least
+      :data:`CYCLES` times each (cycling dynamics);
     * ``rises``: fell to a minimum at least :data:`SWING` times below its start, then ended at
       least :data:`SWING` times above that minimum;
     * ``moves away``: never fell that far and ends at least :data:`SWING` times above its
@@ -81,8 +84,8 @@ def read_curve(steps, values) -> Reading:
         first = int(np.argmax(values <= CONVERGED))
         return Reading("converges", f"reaches {cell(final)} (first below {CONVERGED:.0e} at "
                                     f"iteration {steps[first]})")
-    rises, falls = _swings(values[mid:])
-    if rises >= 2 and falls >= 2:
+    rises, falls = _swings(values[mid:], CYCLE_SWING)
+    if rises >= CYCLES and falls >= CYCLES:
         half = values[mid:]
         return Reading("oscillates", f"oscillates between {cell(half.min())} and "
                                      f"{cell(half.max())}")
@@ -150,18 +153,26 @@ def small_multiples_figure(title: str, rows: dict, ylabel: str, colors: dict, nc
     ``rows``: ``{solver: (steps, last, avg)}``."""
     names = list(rows)
     nrows = math.ceil(len(names) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(panel[0] * ncols, panel[1] * nrows + 0.5),
+    height = panel[1] * nrows + 0.6
+    fig, axes = plt.subplots(nrows, ncols, figsize=(panel[0] * ncols, height),
                              sharex=True, sharey=True, squeeze=False)
+    # Fixed margins (tight_layout would render the figure twice).
+    fig.subplots_adjust(left=0.07, right=0.99, bottom=0.45 / height + 0.02,
+                        top=1 - 0.55 / height, wspace=0.08, hspace=0.3)
     top = max(max(np.max(v[1]), np.max(v[2])) for v in rows.values())
+    # Shared y range down to the lowest value drawn (or the floor): curves that stay high are
+    # not squeezed against the top of a 1e-15..1 axis.
+    bottom = max(min(min(np.min(v[1]), np.min(v[2])) for v in rows.values()), FLOOR)
     for ax, name in zip(axes.flat, names):
         at, last, avg = rows[name]
         reading = read_curve(at, last)
         ax.plot(at, np.maximum(last, FLOOR), color=colors[name], lw=1.4, label="last")
         ax.plot(at, np.maximum(avg, FLOOR), color=colors[name], lw=1.2, ls="--", alpha=0.8,
                 label="average")
-        ax.axhline(FLOOR, color="0.6", lw=0.7, ls=":")
+        if bottom <= FLOOR:
+            ax.axhline(FLOOR, color="0.6", lw=0.7, ls=":")
         ax.set_yscale("log")
-        ax.set_ylim(FLOOR / 5, max(top, FLOOR) * 5)
+        ax.set_ylim(bottom / 5, max(top, FLOOR) * 5)
         ax.set_title(f"{name}: last {_PANEL.get(reading.kind, reading.kind)}", fontsize=9)
         ax.grid(True, which="major", alpha=0.3)
         ax.tick_params(labelsize=7)
@@ -172,7 +183,8 @@ def small_multiples_figure(title: str, rows: dict, ylabel: str, colors: dict, nc
     for ax in axes[-1, :]:
         ax.set_xlabel("iteration", fontsize=8)
     axes.flat[0].legend(fontsize=7, loc="lower left")
-    fig.suptitle(f"{title}: last iterate (solid) and average iterate (dashed); values below "
-                 f"{FLOOR:.0e} drawn on the dotted line", fontsize=10)
-    fig.tight_layout()
+    floor_note = (f"; values below {FLOOR:.0e} drawn on the dotted line"
+                  if bottom <= FLOOR else "")
+    fig.suptitle(f"{title}: last iterate (solid) and average iterate (dashed){floor_note}",
+                 fontsize=10)
     return fig

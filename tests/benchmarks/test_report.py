@@ -37,7 +37,7 @@ def test_readings_name_what_each_curve_does():
     assert rise.kind == "rises"
     assert "2.5e-03 at iteration 2400" in rise.text and "1.1e-02" in rise.text
     t = np.arange(0, 10001, 100)
-    cycle = 0.03 + 0.27 * (1 + np.sin(t / 500)) / 2  # swings between 0.03 and 0.3
+    cycle = 0.03 + 0.27 * (1 + np.sin(t / 150)) / 2  # swings between 0.03 and 0.3
     assert report.read_curve(t, cycle).kind == "oscillates"
     assert report.read_curve(t, 0.5 * np.exp(-t / 300)).kind == "converges"
     assert report.read_curve(t, 0.4 + 0.6 * t / t[-1]).kind == "moves away"
