@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from . import Interrupted, stop_requested
-from .loading import load_game
+from .loading import game_kind, load_game
 from .output import PLOT_SUFFIXES, HistoryWriter, check_output_path, plot_history
 from .start import START_CHOICES, choose_start
 
@@ -170,20 +170,24 @@ def _solve(args) -> int:
     paths = _check_args(args)
     params = _parse_sets(args.set or [])
     progress = sys.stderr.isatty() if args.progress is None else args.progress
-    run = _Run(args)
-    args.on_interrupt = run.on_interrupt
-    game, kind = load_game(args.game, progress=progress)
-    registry = _registries()[kind]
+    # The solver and its parameters are checked before the game is built (an OpenSpiel tree
+    # walk can take a minute).
+    kind = game_kind(args.game)
+    registry = _registries().get(kind, {})
     if args.solver not in registry:
         raise ValueError(
             f"unknown solver {args.solver!r} for {kind.replace('_', '-')} games; choose one "
-            f"of {', '.join(sorted(registry))} (`gametheory solvers`)."
+            f"of {', '.join(sorted(registry)) or 'none (install the openspiel extra)'} "
+            "(`gametheory solvers`)."
         )
     try:
         solver = make_solver(args.solver, registry=registry, **params)
     except TypeError as err:
         raise ValueError(f"bad parameter for solver {args.solver!r}: {err}") from err
     effective = effective_parameters(registry[args.solver], params)
+    run = _Run(args)
+    args.on_interrupt = run.on_interrupt
+    game, kind = load_game(args.game, progress=progress)
     choice = args.initial or ("random" if args.seed is not None else "auto")
     seed = 0 if args.seed is None else args.seed
     initial, used_seed, start_text = choose_start(game, choice, seed)
