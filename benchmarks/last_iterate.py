@@ -45,7 +45,8 @@ from gametheory import correlated, games, solvers  # noqa: E402
 from gametheory.driver import solve, solve_batch  # noqa: E402
 
 SOLVERS = tuple(solvers.NORMAL_FORM_SOLVERS)
-COLORS = dict(zip(SOLVERS, plt.get_cmap("tab20").colors[::2] + ((0.3, 0.3, 0.3),)))
+_TAB20 = plt.get_cmap("tab20").colors
+COLORS = dict(zip(SOLVERS, _TAB20[::2] + ((0.3, 0.3, 0.3),) + _TAB20[1::2]))  # <= 21 solvers
 #: Games shown in the project README (docs/figures), beside the extensive-form ones.
 README_GAMES = ("rps", "shapley")
 

@@ -21,7 +21,7 @@ from .commands.loading import load_game
 __all__ = ["main", "load_game", "build_parser"]
 
 #: Seconds a command gets after Ctrl-C to stop at its next check and print its partial result.
-INTERRUPT_GRACE = 0.7
+INTERRUPT_GRACE = 0.5
 
 
 def build_parser() -> argparse.ArgumentParser:

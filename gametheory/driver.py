@@ -140,7 +140,8 @@ def solve(game, solver, steps: int, record_every: int | None = None, initial=Non
       steps: number of updates.
       record_every: record spacing (default ``steps // 100``); a final shorter chunk is recorded
         too when it does not divide ``steps``.
-      initial: initial policies (tuple of probability vectors), default uniform.
+      initial: initial policies (tuple of probability vectors), default uniform; checked before
+        the run (:func:`gametheory.solvers.base.check_initial`), a ``ValueError`` otherwise.
       state: resume from a previous ``SolveResult.state`` instead of ``initial``; the average is
         then taken over the new steps only.
       progress: show a tqdm bar (runs one jitted chunk per record instead of one fused scan).
