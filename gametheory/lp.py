@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.optimize import linprog
 
-__all__ = ["ZeroSumSolution", "solve_zero_sum"]
+__all__ = ["ZeroSumSolution", "solve_zero_sum", "zero_sum_matrix"]
 
 
 class ZeroSumSolution(NamedTuple):
@@ -16,7 +16,7 @@ class ZeroSumSolution(NamedTuple):
     value: float  # game value for the row player: max_x min_y x^T A y
 
 
-def _zero_sum_matrix(game_or_matrix) -> np.ndarray:
+def zero_sum_matrix(game_or_matrix) -> np.ndarray:
     """The row player's matrix of a two-player zero-sum game, or a ``ValueError`` that names the
     alternative for any other input."""
     if hasattr(game_or_matrix, "treeplexes"):
@@ -71,7 +71,7 @@ def solve_zero_sum(game_or_matrix, method: str = "highs") -> ZeroSumSolution:
     :func:`gametheory.correlated.correlated_equilibrium`). ``method`` is passed to ``linprog``
     (``"highs"``, ``"highs-ds"`` or ``"highs-ipm"``).
     """
-    a = _zero_sum_matrix(game_or_matrix)
+    a = zero_sum_matrix(game_or_matrix)
     m, n = a.shape
     c = np.zeros(m + 1)
     c[-1] = -1.0

@@ -26,10 +26,10 @@ def exploitability(game, policies):
 def duality_gap(game, policies):
     """``max_x' x'^T A y - min_y' x^T A y'`` of a two-player zero-sum game (= NashConv)."""
     if not hasattr(game, "matrix"):  # an NPlayerGame: zero-sum only if the tables cancel
-        from .lp import _zero_sum_matrix
+        from .lp import zero_sum_matrix
 
         try:
-            _zero_sum_matrix(game)
+            zero_sum_matrix(game)
         except ValueError:
             raise ValueError(
                 f"the duality gap is defined for two-player zero-sum games; {game.name!r} is "

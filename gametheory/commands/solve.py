@@ -49,10 +49,15 @@ def _parse_sets(pairs: list[str]) -> dict:
 
 
 def _is_zero_sum(game, kind: str) -> bool:
-    if kind == "extensive_form" or hasattr(game, "matrix"):
+    from ..lp import zero_sum_matrix
+
+    if kind == "extensive_form":
         return True
-    tensor = np.asarray(game.payoffs)
-    return tensor.shape[0] == 2 and bool(np.allclose(tensor.sum(0), 0.0, atol=1e-12))
+    try:
+        zero_sum_matrix(game)
+    except ValueError:
+        return False
+    return True
 
 
 def exploitability_label(game, kind: str, short: bool = False) -> str:
