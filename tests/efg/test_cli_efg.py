@@ -80,3 +80,11 @@ def test_bad_initial_plans_raise_before_solving():
         solve(game, EFG_SOLVERS["cfr_plus"](), 10, initial=(bad, y))
     with pytest.raises(ValueError, match="non-finite"):
         solve(game, EFG_SOLVERS["mpo"](), 10, initial=(np.full_like(bad, np.nan), y))
+
+
+def test_openspiel_game_whose_uniform_profile_is_the_equilibrium_starts_at_random(capsys):
+    # OpenSpiel's matrix_rps: RPS as a one-shot extensive-form game, NE uniform (value 0).
+    assert main(["solve", "matrix_rps", "--solver", "cfr", "--steps", "10", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["initial"] == "random" and out["seed"] == 0
+    assert out["history"]["exploitability_last"][0] > 0.05
