@@ -1,14 +1,20 @@
 """Last- versus average-iterate convergence of every normal-form solver on a suite of games.
 
     python benchmarks/last_iterate.py [--steps 10000] [--out reports/last_iterate] [--no-efg]
+                                      [--figures docs/figures]
 
-Writes to the output folder one PNG per game (exploitability of the last and of the average
-iterate against iterations, log scale) and ``README.md`` with a table of final values. The
-suite: RPS, biased RPS, the COMAL 3x3 preference game, Shapley's game, 16 random 10x10
-zero-sum games (median over the batch, solved in one vmapped call per solver) and the published
-spinning-top matrices. Exploitability is NashConv / num_players (NashConv / 2 for two-player
-zero-sum games, OpenSpiel's convention); for Shapley's general-sum game it is NashConv / 2 too.
-The extensive-form section (Kuhn and Leduc poker) is appended when OpenSpiel is installed.
+Every solver runs with its registry defaults (``gametheory solvers``) from one seeded random
+interior profile (the uniform profile is the equilibrium of RPS and Shapley's game and would
+hide the dynamics). Writes to the output folder, per game, a small-multiples PNG (one panel per
+solver: last iterate solid, average dashed, records from iteration 0) and, in ``README.md``,
+each plot with a reading computed from the data (which last iterates converge, stall, rise again
+or cycle) and a table of final values floored at 1e-15. The suite: RPS, biased RPS, the COMAL 3x3
+preference game, Shapley's general-sum game (with the coarse-correlated equilibrium gap of each
+solver's empirical play), 16 random 10x10 zero-sum games (median over the batch, one vmapped
+call per solver) and the published spinning-top matrices not already in the suite.
+Exploitability is NashConv / num_players (NashConv / 2 for two-player games, zero-sum or not).
+The extensive-form section (Kuhn and Leduc poker, ``efg_demo.py``) runs alongside when OpenSpiel
+is installed. ``--figures DIR`` also writes the small PNGs the project README shows.
 """
 
 from __future__ import annotations
@@ -32,33 +38,23 @@ jax.config.update("jax_enable_x64", True)
 
 import jax.numpy as jnp  # noqa: E402
 
-from gametheory import games, solvers  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import report  # noqa: E402
+
+from gametheory import correlated, games, solvers  # noqa: E402
 from gametheory.driver import solve, solve_batch  # noqa: E402
 
-# Solver settings used in the demo (registry defaults unless listed).
-SOLVER_PARAMS: dict[str, dict] = {
-    "mwu": dict(lr=0.1),
-    "omwu": dict(lr=0.1),
-    "extragradient": dict(lr=0.1),
-    "mmd": dict(lr=0.1, temp=0.1),
-    # Mirror-prox magnetic steps with lr = 1 / max|A| (the safe step, see magnetic_step).
-    "mpo": dict(lr=1.0, temp=0.001, reset_every=200, extragradient=True),
-    "comal": dict(lr=1.0, tau=0.003, inner_steps=100, inner="extragradient"),
-    "inpo": dict(),
-    "nash_md": dict(),
-    "rm_plus": dict(),
-    "fictitious_play": dict(),
-    "replicator": dict(dt=0.1),
-}
-
-COLORS = dict(zip(SOLVER_PARAMS, plt.get_cmap("tab20").colors[::2] + ((0.3, 0.3, 0.3),)))
-# Several rules coincide on some games (MPO and COMAL-INPO with equal periods, MMD and INPO with
-# a uniform start); distinct dash patterns keep overlapping curves visible.
-STYLES = dict(zip(SOLVER_PARAMS, ["-", "--", ":", "-.", "-", "--", ":", "-.", "-", "--", ":"]))
+SOLVERS = tuple(solvers.NORMAL_FORM_SOLVERS)
+_TAB20 = plt.get_cmap("tab20").colors
+COLORS = dict(zip(SOLVERS, _TAB20[::2] + ((0.3, 0.3, 0.3),) + _TAB20[1::2]))  # <= 21 solvers
+#: Games shown in the project README (docs/figures), beside the extensive-form ones.
+README_GAMES = ("rps", "shapley")
 
 
 def suite(include_tops: bool = True) -> list[tuple[str, object]]:
-    """(label, game or list of games) pairs; a list is run as one vmapped batch."""
+    """(label, game or list of games) pairs; a list is run as one vmapped batch. A spinning
+    top whose matrix equals a game already in the suite (``spinning_top:rps`` is RPS) is left
+    out."""
     out = [
         ("rps", games.rock_paper_scissors()),
         ("biased_rps", games.biased_rps()),
@@ -68,13 +64,21 @@ def suite(include_tops: bool = True) -> list[tuple[str, object]]:
                                          for s in range(16)]),
     ]
     if include_tops:
-        out += [(f"spinning_top:{n}", games.spinning_top(n)) for n in games.SPINNING_TOP_NAMES]
+        for name in games.SPINNING_TOP_NAMES:
+            top = games.spinning_top(name)
+            if not any(_same_game(top, g) for _, g in out):
+                out.append((f"spinning_top:{name}", top))
     return out
 
 
+def _same_game(a, b) -> bool:
+    if isinstance(b, list) or type(a) is not type(b) or a.payoffs.shape != b.payoffs.shape:
+        return False
+    return bool(np.array_equal(np.asarray(a.payoffs), np.asarray(b.payoffs)))
+
+
 def _start(game, batch=None):
-    """A seeded interior starting point, Dirichlet(1) per player (the uniform policy is already
-    the NE of RPS and Shapley's game, which would hide the dynamics). Drawn with NumPy: JAX would
+    """A seeded interior starting point, Dirichlet(1) per player. Drawn with NumPy: JAX would
     compile its Dirichlet sampler op by op for every game shape."""
     rng = np.random.default_rng(0)
     shape = () if batch is None else (batch,)
@@ -83,94 +87,151 @@ def _start(game, batch=None):
 
 @functools.cache
 def _solver(name: str):
-    """One solver object per name, so that games of one type and shape share a compilation
-    (the driver's jit cache is keyed on the solver)."""
-    return solvers.make_solver(name, **SOLVER_PARAMS[name])
+    """One solver object per name (registry defaults), so that games of one type and shape
+    share a compilation (the driver's jit cache is keyed on the solver)."""
+    return solvers.make_solver(name)
+
+
+@jax.jit
+def _exploitability(game, policies):
+    return game.exploitability(policies)
+
+
+def _exploitability_at(games_or_game, start) -> float:
+    """Exploitability of the start profile (the median over a batch): the record at
+    iteration 0."""
+    if isinstance(games_or_game, list):
+        batch = games.stack_games(games_or_game)
+        return float(np.median(np.asarray(jax.vmap(_exploitability)(batch, start))))
+    return float(_exploitability(games_or_game, start))
 
 
 def _run_one(game, name: str, steps: int):
+    """``(steps, last, avg, seconds)`` with a first record at iteration 0."""
     solver = _solver(name)
     start = time.perf_counter()
     if isinstance(game, list):
-        res = solve_batch(game, solver, steps, initial=_start(game[0], len(game)))
+        initial = _start(game[0], len(game))
+        res = solve_batch(game, solver, steps, initial=initial)
+        e0 = _exploitability_at(game, initial)
         last = np.median(np.asarray(res.exploitability_last), axis=0)
         avg = np.median(np.asarray(res.exploitability_avg), axis=0)
         at = np.asarray(res.steps)[0]
     else:
-        res = solve(game, solver, steps, initial=_start(game))
+        initial = _start(game)
+        res = solve(game, solver, steps, initial=initial)
+        e0 = _exploitability_at(game, initial)
         last, avg = np.asarray(res.exploitability_last), np.asarray(res.exploitability_avg)
         at = np.asarray(res.steps)
-    return at, last, avg, time.perf_counter() - start
+    return (np.concatenate([[0], at]), np.concatenate([[e0], last]),
+            np.concatenate([[e0], avg]), time.perf_counter() - start)
+
+
+def _run_play(name: str, steps: int):
+    """CCE and CE gaps of a solver's empirical play on Shapley's game."""
+    game = games.shapley_game()
+    play = correlated.empirical_play(game, _solver(name), steps, initial=_start(game))
+    return np.asarray(play.steps), np.asarray(play.cce_gap), np.asarray(play.ce_gap)
 
 
 def run_suite(steps: int, include_tops: bool = True, workers: int = 2):
-    """Run every solver on every game; returns {game: {solver: (steps, last, avg, secs)}}.
+    """Run every solver on every game, and every solver's empirical play on Shapley's game.
 
+    Returns ``({game: {solver: (steps, last, avg, secs)}}, {solver: (steps, cce, ce)})``.
     Most of the time is XLA compilation (one program per solver and game shape), which runs
     outside the GIL, so ``workers`` threads keep both cores busy.
     """
     cases = suite(include_tops)
-    jobs = [(label, game, name) for label, game in cases for name in SOLVER_PARAMS]
+    jobs = [(label, game, name) for label, game in cases for name in SOLVERS]
     results: dict[str, dict] = {label: {} for label, _ in cases}
+    plays: dict[str, tuple] = {}
     with ThreadPoolExecutor(max_workers=workers) as pool, tqdm(
-            total=len(jobs), desc="last-iterate suite", unit="run") as bar:
+            total=len(jobs) + len(SOLVERS), desc="last-iterate suite", unit="run") as bar:
         futures = {pool.submit(_run_one, game, name, steps): (label, name)
                    for label, game, name in jobs}
+        futures.update({pool.submit(_run_play, name, steps): ("play", name)
+                        for name in SOLVERS})
         for future in as_completed(futures):
             label, name = futures[future]
-            results[label][name] = future.result()
+            if label == "play":
+                plays[name] = future.result()
+            else:
+                results[label][name] = future.result()
             bar.set_postfix_str(f"{label} / {name}")
             bar.update()
-    # Keep the solver order of SOLVER_PARAMS in every row.
-    return {label: {n: rows[n] for n in SOLVER_PARAMS} for label, rows in results.items()}
+    ordered = {label: {n: rows[n] for n in SOLVERS} for label, rows in results.items()}
+    return ordered, {n: plays[n] for n in SOLVERS}
 
 
 def _file_name(label: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in label.split(" ")[0]) + ".png"
 
 
-def plot_game(label: str, rows: dict, path: Path) -> None:
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
-    floor = 1e-16
-    for name, (at, last, avg, _) in rows.items():
-        style = dict(color=COLORS[name], linestyle=STYLES[name], label=name)
-        axes[0].plot(at, np.maximum(last, floor), **style)
-        axes[1].plot(at, np.maximum(avg, floor), **style)
-    for ax, title in zip(axes, ("last iterate", "average iterate")):
-        ax.set_yscale("log")
-        ax.set_xlabel("iteration")
-        ax.set_title(f"{label}: {title}")
-        ax.grid(True, which="major", alpha=0.3)
-    axes[0].set_ylabel("exploitability (NashConv / 2)")
-    axes[1].legend(fontsize=7, ncol=2, loc="lower left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+def plot_game(label: str, rows: dict, path: Path, dpi: int = 80) -> None:
+    """Small multiples: one panel per solver (see :func:`report.small_multiples`)."""
+    curves = {n: (at, last, avg) for n, (at, last, avg, _) in rows.items()}
+    report.small_multiples(label, curves, path, "exploitability\n(NashConv / 2)", COLORS,
+                           dpi=dpi)
 
 
 def markdown_table(results: dict) -> list[str]:
-    names = list(SOLVER_PARAMS)
     lines = [
-        "| game | " + " | ".join(names) + " |",
-        "|---|" + "---|" * len(names),
+        "| game | " + " | ".join(SOLVERS) + " |",
+        "|---|" + "---|" * len(SOLVERS),
     ]
     for label, rows in results.items():
-        # max(., 0) hides float round-off (~1e-14) below zero.
-        cells = [f"{max(rows[n][1][-1], 0):.1e} / {max(rows[n][2][-1], 0):.1e}" for n in names]
+        cells = [f"{report.cell(rows[n][1][-1])} / {report.cell(rows[n][2][-1])}"
+                 for n in SOLVERS]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return lines
 
 
-def _start_efg(out: Path, pool: ThreadPoolExecutor):
+def shapley_section(results: dict, plays: dict, steps: int) -> list[str]:
+    """Shapley's game: no last iterate reaches its Nash equilibrium, but no-regret play reaches
+    a coarse-correlated equilibrium. Every number is read off the runs."""
+    rows = results["shapley"]
+    final_last = {n: float(rows[n][1][-1]) for n in SOLVERS}
+    nearest = min(final_last, key=final_last.get)
+    cce = {n: float(plays[n][1][-1]) for n in SOLVERS}
+    ce = {n: float(plays[n][2][-1]) for n in SOLVERS}
+    reached = [n for n in SOLVERS if cce[n] < 1e-2]
+    nash_text = (
+        f"no solver's last iterate reaches a Nash equilibrium: the closest ends at "
+        f"exploitability {report.cell(final_last[nearest])} ({nearest})"
+        if final_last[nearest] > 1e-3 else
+        f"{nearest}'s last iterate reaches exploitability {report.cell(final_last[nearest])}")
+    lines = [
+        "### Shapley's game: correlated equilibria",
+        "",
+        "Shapley's game is general-sum; its only Nash equilibrium is uniform and the dynamics "
+        f"circle around it. After {steps} iterations {nash_text}. The *empirical distribution "
+        "of play* (the average of the joint distributions pi_1^t x pi_2^t, "
+        "`gametheory.correlated.empirical_play`) is another matter: for a no-regret learner "
+        "its coarse-correlated-equilibrium (CCE) gap is the sum of the players' average "
+        "regrets. " + (
+            f"It is below 1e-2 for {', '.join(reached)} (MWU: {report.cell(cce['mwu'])}), so "
+            "their play reaches a CCE although no iterate approaches a Nash equilibrium. "
+            if reached else "No solver's play gets below 1e-2. ")
+        + f"It is not a correlated equilibrium: MWU's CE gap is {report.cell(ce['mwu'])}. "
+        "Exact CE / CCE by LP: `gametheory.correlated.correlated_equilibrium`.",
+        "",
+        "| solver | last-iterate exploitability | CCE gap of play | CE gap of play |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {n} | {report.cell(final_last[n])} | {report.cell(cce[n])} | "
+              f"{report.cell(ce[n])} |" for n in SOLVERS]
+    return lines + [""]
+
+
+def _start_efg(out: Path, pool: ThreadPoolExecutor, figures: Path | None):
     """Run the Kuhn / Leduc section on ``pool`` while the normal-form suite runs (XLA
     compilation releases the GIL, so both cores stay busy); None without OpenSpiel."""
     try:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
         import efg_demo
     except ImportError as err:
         print(f"extensive-form section skipped: {err}")
         return None
-    return pool.submit(efg_demo.run, out, progress=False)
+    return pool.submit(efg_demo.run, out, progress=False, figures=figures)
 
 
 def main(argv=None) -> int:
@@ -179,30 +240,45 @@ def main(argv=None) -> int:
     parser.add_argument("--out", type=Path, default=Path("reports/last_iterate"))
     parser.add_argument("--no-tops", action="store_true", help="skip the spinning-top games")
     parser.add_argument("--no-efg", action="store_true", help="skip Kuhn and Leduc poker")
+    parser.add_argument("--figures", type=Path, default=None,
+                        help="also write the README's small figures into this folder")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.figures is not None:
+        args.figures.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=1) as efg_pool:
-        efg = None if args.no_efg else _start_efg(args.out, efg_pool)
-        results = run_suite(args.steps, include_tops=not args.no_tops)
+        efg = None if args.no_efg else _start_efg(args.out, efg_pool, args.figures)
+        results, plays = run_suite(args.steps, include_tops=not args.no_tops)
         efg_lines = [] if efg is None else efg.result()  # re-raises a failure of the section
-    for label, rows in results.items():
-        plot_game(label, rows, args.out / _file_name(label))
     lines = [
         "# Last- vs average-iterate exploitability",
         "",
-        f"{args.steps} iterations per run from a seeded random interior policy. Each cell: "
-        "last-iterate / average-iterate "
-        "exploitability at the end (NashConv / num_players; NashConv / 2 for two-player "
-        "games). Plots: one PNG per game in this folder.",
-        "",
-        "Solver settings: " + "; ".join(
-            f"{n}({', '.join(f'{k}={v}' for k, v in p.items()) or 'defaults'})"
-            for n, p in SOLVER_PARAMS.items()),
-        "",
-        *markdown_table(results),
+        f"{args.steps} iterations per run from one seeded random interior profile (NumPy "
+        "`default_rng(0)`, Dirichlet(1)), every solver with its registry defaults "
+        "(`gametheory solvers`). Exploitability is NashConv / num_players (NashConv / 2 for "
+        f"two-player games); values below {report.FLOOR:.0e} are float64 round-off and shown "
+        f"as < {report.FLOOR:.0e}. Each plot has one panel per solver (last iterate solid, "
+        "average dashed, from iteration 0) and a reading computed from the records: a last "
+        f"iterate *converges* when it ends below {report.CONVERGED:.0e}, *oscillates* when it "
+        f"rises and falls by a factor {report.CYCLE_SWING:g} at least {report.CYCLES} times "
+        f"each over the second half, *rises again* when it ends {report.SWING:g}x above a "
+        f"minimum {report.SWING:g}x below its start.",
         "",
     ]
+    for label, rows in results.items():
+        name = _file_name(label)
+        plot_game(label, rows, args.out / name)
+        if args.figures is not None and label in README_GAMES:
+            plot_game(label, rows, args.figures / name, dpi=70)
+        curves = {n: (at, last, avg) for n, (at, last, avg, _) in rows.items()}
+        lines += [f"## {label}", "", f"![{label}]({name})", "",
+                  report.reading_paragraph(label, curves), ""]
+        if label == "shapley":
+            lines += shapley_section(results, plays, args.steps)
+    lines += ["## Final values", "",
+              "Each cell: last-iterate / average-iterate exploitability at the end.", "",
+              *markdown_table(results), ""]
     if efg_lines:
         lines += ["", *efg_lines, ""]
     (args.out / "README.md").write_text("\n".join(lines))

@@ -11,7 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from .games import stack_games
-from .solvers.base import check_count
+from .solvers.base import check_count, check_initial
 
 __all__ = [
     "SolveResult",
@@ -77,6 +77,9 @@ def _carry_init(game, solver, initial, state):
     return state, total, jnp.zeros((), jnp.int32)
 
 
+_carry_init_jit = functools.partial(jax.jit, static_argnames=("solver",))(_carry_init)
+
+
 def _average(game, solver, carry):
     state, total, count = carry
     if solver.average is not None:
@@ -134,7 +137,7 @@ def _run_chunk(game, solver, carry, length):
 
 
 def solve(game, solver, steps: int, record_every: int | None = None, initial=None, state=None,
-          progress: bool = False) -> SolveResult:
+          progress: bool = False, callback=None) -> SolveResult:
     """Run ``steps`` updates of ``solver`` on ``game``; record every ``record_every`` steps.
 
     Args:
@@ -143,29 +146,40 @@ def solve(game, solver, steps: int, record_every: int | None = None, initial=Non
       steps: number of updates.
       record_every: record spacing (default ``steps // 100``); a final shorter chunk is recorded
         too when it does not divide ``steps``.
-      initial: initial policies (tuple of probability vectors), default uniform.
+      initial: initial policies (tuple of probability vectors), default uniform; checked before
+        the run (:func:`gametheory.solvers.base.check_initial`), a ``ValueError`` otherwise.
       state: resume from a previous ``SolveResult.state`` instead of ``initial``; the average is
         then taken over the new steps only.
       progress: show a tqdm bar (runs one jitted chunk per record instead of one fused scan).
+      callback: ``callback(step, exploitability_last, exploitability_avg, state)`` after each
+        record (floats and the solver state; runs chunk by chunk like ``progress``), e.g. to
+        keep a partial result or to stop a long run by raising an exception.
 
     Returns a :class:`SolveResult`; exploitability is NashConv / num_players throughout
     (OpenSpiel's convention: NashConv / 2 for two-player zero-sum games).
     """
     steps, record_every = _check_steps(steps, record_every)
     chunks = tuple(_chunks(steps, record_every))
+    initial = check_initial(game, initial)
     game = _unnamed(game)
-    if progress:
+    if progress or callback is not None:
         from tqdm.auto import tqdm
 
-        carry = _carry_init(game, solver, initial, state)
+        carry = _carry_init_jit(game, solver, initial, state)
         rows = []
-        with tqdm(total=steps, desc=getattr(solver, "name", "solve"), unit="it") as bar:
+        with tqdm(total=steps, desc=getattr(solver, "name", "solve"), unit="it",
+                  disable=not progress) as bar:
             for length in chunks:
                 carry, rec = _run_chunk(game, solver, carry, length)
                 rows.append(rec)
                 bar.update(length)
-                bar.set_postfix(expl_last=f"{float(rec[1]):.2e}")
-        records = jax.tree.map(lambda *r: jnp.stack(r), *rows)
+                if progress:
+                    bar.set_postfix(expl_last=f"{float(rec[1]):.2e}")
+                if callback is not None:
+                    callback(int(rec[0]), float(rec[1]), float(rec[2]), carry[0])
+        # Stacked on the host: the records are already there, and an eager jnp.stack of 100
+        # scalars would compile one more program.
+        records = jax.tree.map(lambda *r: jnp.asarray(np.stack(jax.device_get(r))), *rows)
     else:
         carry, records = _run(game, solver, chunks, initial, state)
     return _result(game, solver, carry, records)
@@ -190,6 +204,7 @@ def solve_batch(games, solver, steps: int, record_every: int | None = None,
     games = _as_batch(games)
     steps, record_every = _check_steps(steps, record_every)
     chunks = tuple(_chunks(steps, record_every))
+    initial = check_initial(_take(games, 0), initial)  # batched policies, one game's shapes
     run = jax.vmap(lambda g, init: _run(g, solver, chunks, init, None),
                    in_axes=(0, None if initial is None else 0))
     carry, records = run(games, initial)
@@ -260,6 +275,7 @@ def solve_until(game, solver, tol: float, max_steps: int = 100_000, check_every:
     the others continue.
     """
     _check_until(tol, max_steps, check_every)
+    initial = check_initial(game, initial)
     return _run_until(_unnamed(game), solver, tol, int(max_steps), int(check_every), initial)
 
 

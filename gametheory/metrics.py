@@ -25,8 +25,17 @@ def exploitability(game, policies):
 
 def duality_gap(game, policies):
     """``max_x' x'^T A y - min_y' x^T A y'`` of a two-player zero-sum game (= NashConv)."""
-    if game.num_players != 2:
-        raise ValueError("the duality gap is defined for two-player zero-sum games.")
+    if not hasattr(game, "matrix"):  # an NPlayerGame: zero-sum only if the tables cancel
+        from .lp import zero_sum_matrix
+
+        try:
+            zero_sum_matrix(game)
+        except ValueError:
+            raise ValueError(
+                f"the duality gap is defined for two-player zero-sum games; {game.name!r} is "
+                "not one. Use nash_conv / exploitability (Nash) or gametheory.correlated.cce_gap "
+                "/ ce_gap (correlated equilibria)."
+            ) from None
     return game.nash_conv(policies)
 
 

@@ -56,7 +56,8 @@ def test_scaling_the_payoffs_leaves_the_iterates_unchanged(name, factor):
     base = games.random_zero_sum(7, 5, seed=11)
     scaled = games.matrix_game(np.asarray(base.payoffs) * factor)
     solver = solvers.make_solver(name)
-    start = (jnp.asarray([0.3, 0.1, 0.2, 0.1, 0.1, 0.1, 0.1]), jnp.asarray([0.5, 0.2, 0.1, 0.1, 0.1]))
+    start = (jnp.asarray([0.3, 0.1, 0.2, 0.1, 0.1, 0.1, 0.1]),
+             jnp.asarray([0.5, 0.2, 0.1, 0.1, 0.1]))
     a = solve(base, solver, 300, record_every=100, initial=start)
     b = solve(scaled, solver, 300, record_every=100, initial=start)
     for p, q in zip(a.last, b.last):

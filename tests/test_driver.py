@@ -125,3 +125,26 @@ def test_jit_and_vmap_of_metrics():
     batched = jax.jit(jax.vmap(lambda x: g.exploitability((x, x))))(xs)
     one_by_one = [float(g.exploitability((x, x))) for x in xs]
     np.testing.assert_allclose(batched, one_by_one, atol=1e-14)
+
+
+@pytest.mark.parametrize(
+    "initial,match",
+    [
+        (([-0.5, 1.5, 0.0], [1.0, 0.0, 0.0]), "player 0 is not a probability vector.*negative"),
+        (([np.nan, 0.5, 0.5], [1.0, 0.0, 0.0]), "non-finite"),
+        (([0.5, 0.5, 0.5], [1.0, 0.0, 0.0]), "sums to 1.5"),
+        (([0.5, 0.5], [1.0, 0.0, 0.0]), "has 2 entries; it needs 3"),
+        (([1.0, 0.0, 0.0],), "expected a tuple of 2"),
+    ],
+)
+def test_bad_initial_profiles_raise_in_every_entry_point(initial, match):
+    # Under jit the profile is traced and cannot be checked inside the solver: these used to
+    # return NaN policies silently.
+    game, solver = games.rock_paper_scissors(), solvers.mwu()
+    with pytest.raises(ValueError, match=match):
+        solve(game, solver, 10, initial=initial)
+    with pytest.raises(ValueError, match=match):
+        solve_until(game, solver, tol=1e-3, initial=initial)
+    with pytest.raises(ValueError, match=match):
+        solve_batch([game, game], solver, 10,
+                    initial=tuple(np.stack([np.asarray(p)] * 2) for p in initial))

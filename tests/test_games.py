@@ -1,5 +1,7 @@
 """Normal-form games: the zoo against published payoffs and OpenSpiel; validation errors."""
 
+import warnings
+
 import jax.numpy as jnp
 import numpy as np
 import pyspiel
@@ -88,6 +90,8 @@ def test_preference_game_is_the_matrix_game_p_minus_half():
         (games.matrix_game, np.ones((2, 2, 2)), "not zero-sum"),
         (games.matrix_game, np.zeros((3, 2, 2)), "2 players"),
         (games.matrix_game, "abc", "array of numbers"),
+        (games.matrix_game, [[1, 2], [3]], "rows of different lengths \\(row 0: 2, row 1: 1\\)"),
+        (games.nplayer_game, [[[1, 2], [3, 4]], [[1, 2], [3]]], "inside index \\[1\\]"),
         (games.preference_game, [[0.5, 0.7], [0.7, 0.5]], "P \\+ P\\^T = 1"),
         (games.preference_game, [[0.5, 1.5], [-0.5, 0.5]], "\\[0, 1\\]"),
         (games.preference_game, np.full((2, 3), 0.5), "square"),
@@ -135,6 +139,33 @@ def test_load_game_file_roundtrip_and_errors(tmp_path):
     (tmp_path / "broken.csv").write_text("1,2\n3,oops\n")
     with pytest.raises(ValueError, match="cannot read"):
         games.load_game_file(tmp_path / "broken.csv")
+
+
+@pytest.mark.parametrize(
+    "name,content,problem",
+    [
+        ("ragged.csv", "1,2,3\n4,5\n", "line 2 has 2 values but line 1 has 3"),
+        ("semicolons.csv", "1;2\n3;4\n", "line 1 separates values with semicolons"),
+        ("header.csv", "rock,paper\n1,2\n", "line 1 has 'rock', which is not a number "
+                                             "(a header line?)"),
+        ("empty.csv", "", "the file is empty"),
+        ("text.npz", "1,2\n3,4\n", "it is not an .npz archive"),
+        ("text.npy", "1,2\n3,4\n", "it is not a NumPy .npy file"),
+    ],
+)
+def test_game_file_errors_say_what_format_is_expected(tmp_path, name, content, problem):
+    path = tmp_path / name
+    path.write_text(content)
+    expected = {".csv": "comma-separated numbers, one row per line, no header",
+                ".npz": "under the key 'payoffs'", ".npy": "np.save(path, A)"}[path.suffix]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # NumPy's "empty input file" UserWarning used to leak
+        with pytest.raises(ValueError) as info:
+            games.load_game_file(path)
+    message = str(info.value)
+    assert problem in message and expected in message
+    for misleading in ("usecols", "allow_pickle", "could not convert"):
+        assert misleading not in message
 
 
 def test_stack_games_requires_same_shape():

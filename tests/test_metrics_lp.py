@@ -91,5 +91,20 @@ def test_lp_value_of_blotto_and_kuhn_tops_is_zero():
 
 
 def test_lp_rejects_bad_matrix():
-    with pytest.raises(ValueError, match="finite 2-D"):
+    with pytest.raises(ValueError, match="NaN or inf"):
         solve_zero_sum(np.array([[np.nan]]))
+    with pytest.raises(ValueError, match="2-D"):
+        solve_zero_sum(np.ones(3))
+
+
+def test_zero_sum_apis_refuse_general_sum_games_naming_the_alternative():
+    shapley = games.shapley_game()
+    with pytest.raises(ValueError, match="general-sum.*correlated_equilibrium"):
+        solve_zero_sum(shapley)
+    with pytest.raises(ValueError, match="3-player"):
+        solve_zero_sum(games.nplayer_game(np.zeros((3, 2, 2, 2))))
+    with pytest.raises(ValueError, match="cce_gap"):
+        metrics.duality_gap(shapley, shapley.uniform_policies())
+    # A zero-sum game written as a [2, m, n] tensor is accepted: matching pennies, value 0.
+    pennies = games.nplayer_game([[[1, -1], [-1, 1]], [[-1, 1], [1, -1]]])
+    assert solve_zero_sum(pennies).value == pytest.approx(0.0, abs=1e-12)

@@ -147,6 +147,14 @@ class SequenceFormGame:
         s = half * reach
         return jnp.where(s > 0, s, jnp.ones_like(s))
 
+    def check_policies(self, plans) -> None:
+        """Raise ``ValueError`` unless ``plans`` are realization plans of this game (an initial
+        profile given to a solver; batched plans are checked inside the solver)."""
+        from .policies import check_plans
+
+        if all(np.ndim(x) == 1 for x in plans):
+            check_plans(self, plans)
+
     def uniform_policies(self) -> tuple:
         """Realization plans of the uniform behavioural policies."""
         from .policies import uniform_plans
@@ -202,8 +210,10 @@ def load_openspiel_game(game):
     return game
 
 
-def _walk(game, max_nodes: int) -> dict:
-    """Walk the tree once; return the raw (unsorted) description of both treeplexes."""
+def _walk(game, max_nodes: int, bar=None) -> dict:
+    """Walk the tree once; return the raw (unsorted) description of both treeplexes.
+
+    ``bar``: an optional tqdm counter of the histories walked."""
     n_act = game.num_distinct_actions()
     infosets = [{}, {}]  # key -> index
     parents = [[], []]  # encoded parent sequence: -1 empty, else index * n_act + action
@@ -216,6 +226,8 @@ def _walk(game, max_nodes: int) -> dict:
     while stack:
         state, prob, s0, s1, u0, u1 = stack.pop()
         nodes += 1
+        if bar is not None and nodes % 4096 == 0:
+            bar.update(4096)
         if nodes > max_nodes:
             raise ValueError(
                 f"{game} has more than max_nodes={max_nodes} histories; the sequence form is "
@@ -348,7 +360,7 @@ def _from_arrays(arrays: dict, game_string: str, name: str, dtype=None) -> Seque
 
 
 def sequence_form_game(game, cache_dir=None, max_nodes: int = DEFAULT_MAX_NODES,
-                       dtype=None) -> SequenceFormGame:
+                       dtype=None, progress: bool = False) -> SequenceFormGame:
     """Sequence form of a two-player zero-sum OpenSpiel game.
 
     Args:
@@ -359,6 +371,8 @@ def sequence_form_game(game, cache_dir=None, max_nodes: int = DEFAULT_MAX_NODES,
         game string; the tree is walked only when no cache file exists.
       max_nodes: the largest number of histories walked before a ``ValueError``.
       dtype: float dtype of the payoffs (default: JAX's default float).
+      progress: show a tqdm counter of the histories walked (large games take a while:
+        tic_tac_toe has 549946 histories).
 
     Raises ``ValueError`` for games that are not two-player zero-sum, not perfect-recall, have
     sampled chance or more than ``max_nodes`` histories.
@@ -371,11 +385,26 @@ def sequence_form_game(game, cache_dir=None, max_nodes: int = DEFAULT_MAX_NODES,
     game_string = str(os_game)
     name = game if isinstance(game, str) else os_game.get_type().short_name
     arrays = cache.load(cache_dir, game_string) if cache_dir is not None else None
-    if arrays is None:
-        arrays = _layout(_walk(os_game, max_nodes))
-        if cache_dir is not None:
-            cache.save(cache_dir, game_string, arrays)
-    return _from_arrays(arrays, game_string, name, dtype)
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(desc=f"{game_string}: walking the tree", unit=" histories",
+                   mininterval=0.5, leave=False)
+    try:
+        if arrays is None:
+            raw = _walk(os_game, max_nodes, bar)
+            if bar is not None:
+                bar.set_description_str(f"{game_string}: numbering sequences")
+            arrays = _layout(raw)
+            if cache_dir is not None:
+                cache.save(cache_dir, game_string, arrays)
+        if bar is not None:
+            bar.set_description_str(f"{game_string}: building treeplexes")
+        return _from_arrays(arrays, game_string, name, dtype)
+    finally:
+        if bar is not None:
+            bar.close()
 
 
 def treeplex_of(game: SequenceFormGame, player: int) -> Treeplex:

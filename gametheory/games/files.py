@@ -1,49 +1,131 @@
-"""Load a user's normal-form game from a file: ``.npy``/``.csv`` matrix or ``.npz`` tensor."""
+"""Load a user's normal-form game from a file: ``.npy``/``.csv`` matrix or ``.npz`` tensor.
+
+Formats (every error message repeats the one that applies):
+
+* ``.csv``: the row player's payoff matrix of a two-player zero-sum game, one row per line,
+  comma-separated numbers, no header (``np.savetxt(path, A, delimiter=",")``);
+* ``.npy``: the same matrix as a NumPy array (``np.save(path, A)``);
+* ``.npz``: an n-player payoff tensor ``[n, A_1, ..., A_n]`` under the key ``payoffs``
+  (``np.savez(path, payoffs=T)``).
+"""
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
 from .normal_form import matrix_game, nplayer_game
 
-__all__ = ["load_game_file"]
+__all__ = ["load_game_file", "SUFFIXES", "FORMATS"]
 
 SUFFIXES = (".npy", ".csv", ".npz")
 
+#: What each suffix must hold, as the error messages say it.
+FORMATS = {
+    ".csv": "the row player's payoff matrix as comma-separated numbers, one row per line, no "
+            "header (np.savetxt(path, A, delimiter=','))",
+    ".npy": "the row player's payoff matrix as a NumPy array (np.save(path, A))",
+    ".npz": "an n-player payoff tensor [n, A_1, ..., A_n] under the key 'payoffs' "
+            "(np.savez(path, payoffs=T))",
+}
+
+
+def _fail(path: Path, problem: str) -> ValueError:
+    return ValueError(f"cannot read game file {str(path)!r}: {problem}; expected "
+                      f"{FORMATS[path.suffix]}.")
+
+
+def _read_csv(path: Path) -> np.ndarray:
+    try:
+        text = path.read_text()
+    except UnicodeDecodeError:
+        raise _fail(path, "it is not a text file") from None
+    lines = [(n, line.strip()) for n, line in enumerate(text.splitlines(), 1)]
+    lines = [(n, line) for n, line in lines if line]
+    if not lines:
+        raise _fail(path, "the file is empty")
+    rows = []
+    for n, line in lines:
+        if "," not in line and any(sep in line for sep in (";", "\t")):
+            sep = "semicolons" if ";" in line else "tabs"
+            raise _fail(path, f"line {n} separates values with {sep}, not commas")
+        row = []
+        for cell in line.split(","):
+            try:
+                row.append(float(cell))
+            except ValueError:
+                what = "a header line" if n == lines[0][0] else "a value"
+                raise _fail(path, f"line {n} has {cell.strip()!r}, which is not a number "
+                                  f"({what}?)") from None
+        if rows and len(row) != len(rows[0]):
+            raise _fail(path, f"line {n} has {len(row)} values but line {lines[0][0]} has "
+                              f"{len(rows[0])}; every row needs one payoff per column")
+        rows.append(row)
+    return np.asarray(rows, dtype=np.float64)
+
+
+def _read_npy(path: Path) -> np.ndarray:
+    with open(path, "rb") as f:
+        magic = f.read(6)
+    if zipfile.is_zipfile(path):
+        raise _fail(path, "it is an .npz archive; name it .npz")
+    if magic != b"\x93NUMPY":
+        raise _fail(path, "it is not a NumPy .npy file")
+    try:
+        data = np.load(path, allow_pickle=False)
+    except ValueError as err:
+        if "pickle" in str(err):
+            raise _fail(path, "it holds Python objects, not numbers") from None
+        raise _fail(path, "it is not a NumPy .npy file") from None
+    except (OSError, EOFError):
+        raise _fail(path, "it is not a NumPy .npy file") from None
+    if not np.issubdtype(data.dtype, np.number):
+        raise _fail(path, f"it holds {data.dtype} values, not numbers")
+    return data
+
+
+def _read_npz(path: Path) -> np.ndarray:
+    if not zipfile.is_zipfile(path):
+        raise _fail(path, "it is not an .npz archive")
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            if "payoffs" not in archive:
+                found = ", ".join(repr(k) for k in archive.files) or "no arrays"
+                raise _fail(path, f"it has no array named 'payoffs' (found {found})")
+            data = archive["payoffs"]
+    except ValueError as err:
+        if "pickle" in str(err):
+            raise _fail(path, "'payoffs' holds Python objects, not numbers") from None
+        raise
+    if not np.issubdtype(data.dtype, np.number):
+        raise _fail(path, f"'payoffs' holds {data.dtype} values, not numbers")
+    return data
+
 
 def load_game_file(path):
-    """Read a game from ``path``.
+    """Read a game from ``path`` (see the module docstring for the formats).
 
     * ``.npy`` or ``.csv``: a 2-player zero-sum matrix, the row player's payoffs ``[m, n]``;
     * ``.npz``: an n-player payoff tensor ``[n, A_1, ..., A_n]`` under the key ``payoffs``.
 
-    Raises ValueError with the reason if the file is missing, unreadable or holds bad values.
+    Raises ValueError with the reason and the expected format if the file is missing,
+    unreadable or holds bad values.
     """
     path = Path(path)
     if path.suffix not in SUFFIXES:
-        raise ValueError(f"unsupported game file {str(path)!r}; use one of {', '.join(SUFFIXES)}.")
+        raise ValueError(
+            f"unsupported game file {str(path)!r}; use .csv or .npy (a zero-sum matrix) or .npz "
+            "(a payoff tensor under the key 'payoffs')."
+        )
     if not path.is_file():
         raise ValueError(f"game file {str(path)!r} does not exist.")
-    try:
-        if path.suffix == ".npy":
-            data = np.load(path, allow_pickle=False)
-        elif path.suffix == ".csv":
-            data = np.loadtxt(path, delimiter=",", dtype=np.float64, ndmin=2)
-        else:
-            with np.load(path, allow_pickle=False) as archive:
-                data = archive["payoffs"] if "payoffs" in archive else None
-                found = ", ".join(archive.files) or "nothing"
-    except Exception as err:  # corrupt file, bad CSV cell, pickled object...
-        raise ValueError(f"cannot read game file {str(path)!r}: {err}") from err
-    if path.suffix == ".npz" and data is None:
-        raise ValueError(
-            f"{str(path)!r} has no array named 'payoffs' (found: {found}); save it with "
-            "np.savez(path, payoffs=tensor)."
-        )
+    reader = {".csv": _read_csv, ".npy": _read_npy, ".npz": _read_npz}[path.suffix]
+    data = reader(path)
     build = nplayer_game if path.suffix == ".npz" else matrix_game
     try:
         return build(data, name=path.name)
     except ValueError as err:
-        raise ValueError(f"bad game in {str(path)!r}: {err}") from err
+        raise ValueError(f"bad game in {str(path)!r}: {err} Expected {FORMATS[path.suffix]}."
+                         ) from None

@@ -176,13 +176,38 @@ class NPlayerGame(_NormalFormGame):
         return tuple(out)
 
 
+def _ragged_rows(value, path=()):
+    """The first nested list whose items have different lengths: (index path, lengths)."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+        return None
+    lengths = [len(v) if hasattr(v, "__len__") and not isinstance(v, (str, bytes)) else None
+               for v in value]
+    if len(set(lengths)) > 1:
+        return path, lengths
+    for i, v in enumerate(value):
+        found = _ragged_rows(v, path + (i,))
+        if found:
+            return found
+    return None
+
+
 def _finite_array(value, what: str, ndim: int | None = None) -> np.ndarray:
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as err:
+        ragged = _ragged_rows(value)
+        if ragged is not None:
+            where, lengths = ragged
+            inside = f" inside index {list(where)}" if where else ""
+            sizes = ", ".join(f"row {i}: {'a number' if n is None else n}"
+                              for i, n in enumerate(lengths))
+            raise ValueError(
+                f"{what} has rows of different lengths{inside} ({sizes}); every row needs one "
+                "payoff per column."
+            ) from None
         raise ValueError(
-            f"{what} must be an array of numbers; got {type(value).__name__}."
-        ) from err
+            f"{what} must be an array of numbers; got {type(value).__name__} ({err})."
+        ) from None
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(f"{what} must be {ndim}-dimensional; got shape {arr.shape}.")
     if arr.size == 0 or 0 in arr.shape:
@@ -204,8 +229,8 @@ def matrix_game(payoffs, name: str = "matrix", dtype=None) -> MatrixGame:
 
     A ``[2, m, n]`` tensor is accepted too if it is zero-sum (``payoffs[0] + payoffs[1] == 0``).
     """
-    arr = np.asarray(payoffs) if not isinstance(payoffs, np.ndarray) else payoffs
-    if getattr(arr, "ndim", None) == 3:
+    arr = _finite_array(payoffs, "payoff matrix")
+    if arr.ndim == 3:
         arr = _finite_array(arr, "payoff tensor")
         if arr.shape[0] != 2:
             raise ValueError(

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import inspect
-
 from .base import Solver
 from .fictitious_play import fictitious_play, replicator
 from .mmd import mmd, mpo
 from .mwu import extragradient, mwu, omwu
+from .params import did_you_mean, effective_parameters, parse_value, solver_parameters
 from .pdhg import pdhg
 from .regret_matching import rm_plus
 from .regularized import comal, inpo, nash_md
@@ -28,6 +27,7 @@ __all__ = [
     "replicator",
     "NORMAL_FORM_SOLVERS",
     "solver_parameters",
+    "effective_parameters",
     "make_solver",
     "parse_value",
 ]
@@ -48,37 +48,18 @@ NORMAL_FORM_SOLVERS = {
 }
 
 
-def solver_parameters(factory) -> dict:
-    """``{parameter: default}`` of a solver factory."""
-    return {k: p.default for k, p in inspect.signature(factory).parameters.items()}
-
-
-def parse_value(text: str):
-    """Parse a ``--set`` value: int, float, bool, ``none`` or a bare string."""
-    lowered = text.strip().lower()
-    if lowered in ("none", "null"):
-        return None
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return text
-
-
 def make_solver(name: str, registry=None, **params) -> Solver:
-    """Build a registered solver by name, checking parameter names (ValueError otherwise)."""
+    """Build a registered solver by name; ``ValueError`` for an unknown name (with the closest
+    match) or an unknown parameter (listing the solver's real parameters)."""
     registry = NORMAL_FORM_SOLVERS if registry is None else registry
     if name not in registry:
-        raise ValueError(f"unknown solver {name!r}; choose one of {', '.join(sorted(registry))}.")
-    factory = registry[name]
-    known = solver_parameters(factory)
-    unknown = sorted(set(params) - set(known))
-    if unknown:
         raise ValueError(
-            f"solver {name!r} has no parameter {', '.join(unknown)}; "
-            f"its parameters are: {', '.join(known) or 'none'}."
+            f"unknown solver {name!r}; choose one of {', '.join(sorted(registry))}."
+            + did_you_mean(name, registry)
         )
+    factory = registry[name]
+    try:
+        effective_parameters(factory, params)
+    except ValueError as err:
+        raise ValueError(f"solver {name!r} has {err}") from None
     return factory(**params)

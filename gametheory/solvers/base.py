@@ -23,7 +23,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["Solver", "as_schedule", "initial_logits", "probabilities"]
+# The parameter checks live in .params; solver modules import them from here too.
+from .params import as_schedule, check_count, check_flag, check_nonnegative  # noqa: F401
+
+__all__ = ["Solver", "as_schedule", "check_initial", "initial_logits", "probabilities"]
 
 
 class Solver(NamedTuple):
@@ -35,36 +38,58 @@ class Solver(NamedTuple):
     polish: Callable[[Any, Any], Any] | None = None  # (game, state) -> state, at record points
 
 
-def as_schedule(value, name: str) -> Callable:
-    """Turn a constant or a callable ``step -> value`` into a callable; reject bad constants."""
-    if callable(value):
-        return value
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"{name} must be a number or a callable of the step; got {value!r}."
-        ) from None
-    if not value > 0 or value != value or value == float("inf"):
-        raise ValueError(f"{name} must be a finite positive number; got {value!r}.")
-    return lambda step: value
+def check_initial(game, initial):
+    """Validate initial policies before a run; return them unchanged (``None`` = uniform).
 
-
-def check_nonnegative(value, name: str) -> float:
-    value = float(value)
-    if not value >= 0 or value == float("inf"):
-        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}.")
-    return value
-
-
-def check_count(value, name: str, allow_none: bool = False):
-    if value is None and allow_none:
+    Normal-form games: one probability vector per player (leading batch axes allowed) of the
+    right length, finite, non-negative and summing to 1. Games with their own notion of a
+    profile (sequence-form realization plans) check it with ``game.check_policies``. Traced
+    values (inside ``jit``) cannot be inspected and pass through.
+    Raises ``ValueError`` naming the player and the problem.
+    """
+    if initial is None:
         return None
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}.")
-    return value
+    if any(isinstance(x, jax.core.Tracer) for x in jax.tree.leaves(initial)):
+        return initial
+    own_check = getattr(game, "check_policies", None)
+    if own_check is not None:
+        own_check(initial)
+        return initial
+    if not isinstance(initial, (tuple, list)) or len(initial) != game.num_players:
+        count = len(initial) if isinstance(initial, (tuple, list)) else type(initial).__name__
+        raise ValueError(
+            f"initial policies: expected a tuple of {game.num_players} probability vectors "
+            f"(one per player); got {count}."
+        )
+    for i, (p, n) in enumerate(zip(initial, game.num_actions)):
+        _check_probability_vector(p, n, f"initial policy of player {i}")
+    return initial
+
+
+def _check_probability_vector(p, n: int, what: str) -> None:
+    try:
+        arr = np.asarray(p, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be a vector of {n} numbers; got {p!r}.") from None
+    if arr.ndim == 0 or arr.shape[-1] != n:
+        have = arr.shape[-1] if arr.ndim else 1
+        raise ValueError(f"{what} has {have} entries; it needs {n} (one per action).")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(
+            f"{what} is not a probability vector: it has a non-finite entry (NaN or inf)."
+        )
+    if np.any(arr < 0):
+        raise ValueError(
+            f"{what} is not a probability vector: it has a negative entry ({arr.min():.6g}); "
+            "probabilities must be >= 0."
+        )
+    sums = arr.sum(axis=-1)
+    if not np.allclose(sums, 1.0, rtol=0.0, atol=1e-6):
+        worst = float(np.ravel(sums)[np.argmax(np.abs(np.ravel(sums) - 1.0))])
+        raise ValueError(
+            f"{what} is not a probability vector: it sums to {worst:.6g}, not 1; divide it by "
+            "its sum first."
+        )
 
 
 def initial_logits(game, initial=None) -> tuple:
@@ -81,12 +106,7 @@ def initial_logits(game, initial=None) -> tuple:
         if p.shape[-1] != n:
             raise ValueError(f"initial policy of player {i} has {p.shape[-1]} entries; need {n}.")
         if not isinstance(p, jax.core.Tracer):
-            arr = np.asarray(p)
-            if not np.all(np.isfinite(arr)) or np.any(arr < 0) or not np.allclose(arr.sum(-1), 1):
-                raise ValueError(
-                    f"initial policy of player {i} is not a probability vector (entries >= 0 "
-                    "summing to 1); normalise it first."
-                )
+            _check_probability_vector(p, n, f"initial policy of player {i}")
         out.append(jnp.log(p))
     return tuple(out)
 

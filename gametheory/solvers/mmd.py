@@ -17,6 +17,7 @@ from .base import (
     Solver,
     as_schedule,
     check_count,
+    check_flag,
     check_nonnegative,
     initial_logits,
     probabilities,
@@ -102,12 +103,11 @@ def mmd(lr=0.1, temp=0.1, magnet="uniform", magnet_lr=0.0, magnet_every=None,
     thresholds = check_thresholds(reset_thresholds, "reset_thresholds")
     reset_periods = check_nonnegative(reset_periods, "reset_periods")
     scale = check_scale(scale)
+    extragradient = check_flag(extragradient, "extragradient")
     if magnet not in ("uniform", "initial"):
         raise ValueError(f"magnet must be 'uniform' or 'initial'; got {magnet!r}.")
     if magnet_lr > 1:
         raise ValueError(f"magnet_lr is a mixture weight in [0, 1]; got {magnet_lr}.")
-    if not isinstance(extragradient, bool):
-        raise ValueError(f"extragradient must be True or False; got {extragradient!r}.")
 
     def temperature(step):
         return temp0(step) / (1.0 + step) ** anneal if anneal else temp0(step)
@@ -148,7 +148,9 @@ def mpo(lr=2.0, temp=0.003, reset_every="adaptive", extragradient=True,
         polish=True) -> Solver:
     """Magnetic Preference Optimization (Wang et al. 2024, Alg. 1): MMD whose magnet starts at the
     initial policy and is reset to the current iterate, every ``reset_every`` steps or
-    (``"adaptive"``) when the step residual has fallen by the ``reset_thresholds``
+    (``"adaptive"``) on measured progress.
+
+    Adaptive resets happen when the step residual has fallen by the ``reset_thresholds``
     (sufficient, necessary-and-stalled, artificial; :mod:`.restarts`) and the magnet has been
     held for at least ``reset_periods / (lr * temp)`` steps (see :func:`mmd`).
 

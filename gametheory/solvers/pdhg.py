@@ -74,15 +74,15 @@ def pdhg(lr=0.9, reflection=1.0, primal_weight=1.0, weight_smoothing=0.5,
       polish: certified support polish at every check (:mod:`.polish`); on by default because
         projected iterates identify the supports exactly after finitely many steps.
     """
-    lr = float(lr)
+    lr = check_nonnegative(lr, "lr")
     if not 0 < lr < 1:
         raise ValueError(f"lr must lie in (0, 1) (PDHG needs lr < 1 relative to ||A||_2); "
                          f"got {lr!r}.")
     reflection = check_nonnegative(reflection, "reflection")
     if reflection > 1:
         raise ValueError(f"reflection must lie in [0, 1]; got {reflection!r}.")
-    primal_weight = float(primal_weight)
-    if not 0 < primal_weight < float("inf"):
+    primal_weight = check_nonnegative(primal_weight, "primal_weight")
+    if not primal_weight > 0:
         raise ValueError(f"primal_weight must be a finite positive number; got {primal_weight!r}.")
     weight_smoothing = check_nonnegative(weight_smoothing, "weight_smoothing")
     if weight_smoothing > 1:

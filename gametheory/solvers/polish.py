@@ -31,6 +31,7 @@ import jax.numpy as jnp
 
 from ..games.normal_form import MatrixGame
 from .base import Solver
+from .params import check_flag
 
 __all__ = ["PolishedState", "polish_profile", "with_polish", "maybe_polish", "POLISH_TOL"]
 
@@ -162,7 +163,5 @@ def with_polish(solver: Solver, tol: float = POLISH_TOL) -> Solver:
 
 
 def maybe_polish(solver: Solver, polish) -> Solver:
-    """``with_polish(solver)`` if ``polish`` is true; ``polish`` must be a boolean."""
-    if not isinstance(polish, bool):
-        raise ValueError(f"polish must be True or False; got {polish!r}.")
-    return with_polish(solver) if polish else solver
+    """``with_polish(solver)`` if the switch ``polish`` is on (true/false, yes/no, 1/0)."""
+    return with_polish(solver) if check_flag(polish, "polish") else solver

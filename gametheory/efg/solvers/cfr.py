@@ -20,6 +20,7 @@ from typing import NamedTuple
 import jax.numpy as jnp
 
 from ...solvers.base import Solver
+from ...solvers.params import check_flag
 from ..treeplex import bottom_up, top_down
 from ._common import initial_behavioural
 
@@ -91,10 +92,11 @@ def _cfr(name: str, plus: bool, linear: bool, alternating: bool) -> Solver:
 def cfr(alternating: int = 0) -> Solver:
     """Vanilla CFR: regret matching on cumulative counterfactual regrets, uniform average.
     ``alternating=1`` updates player 1 against player 0's new policy."""
-    return _cfr("cfr", plus=False, linear=False, alternating=bool(alternating))
+    return _cfr("cfr", plus=False, linear=False,
+                alternating=check_flag(alternating, "alternating"))
 
 
 def cfr_plus(alternating: int = 1, linear_average: int = 1) -> Solver:
     """CFR+ (Tammelin 2014): regret matching+, alternating updates and linear averaging."""
-    return _cfr("cfr_plus", plus=True, linear=bool(linear_average),
-                alternating=bool(alternating))
+    return _cfr("cfr_plus", plus=True, linear=check_flag(linear_average, "linear_average"),
+                alternating=check_flag(alternating, "alternating"))

@@ -14,6 +14,7 @@ from typing import NamedTuple
 import jax.numpy as jnp
 
 from ...solvers.base import Solver, as_schedule, check_nonnegative
+from ...solvers.params import check_flag
 from ...solvers.restarts import (
     DEFAULT_THRESHOLDS,
     RestartState,
@@ -26,7 +27,6 @@ from ..metrics import regularized_gap
 from ._common import initial_logits, plans_of_logits
 from .mmd import (
     _UNITS,
-    _check_flag,
     _check_weighting,
     check_every,
     game_scale,
@@ -69,7 +69,7 @@ def comal(lr=2.0, tau=0.005, inner_steps="adaptive", inner_tol=0.0, weighting="r
         raise ValueError("inner_steps must be a positive integer or 'adaptive'.")
     inner_tol = check_nonnegative(inner_tol, "inner_tol")
     _check_weighting(weighting)
-    extragradient = _check_flag(extragradient, "extragradient")
+    extragradient = check_flag(extragradient, "extragradient")
 
     def init(game, initial=None):
         logits = initial_logits(game, initial)

@@ -19,6 +19,7 @@ import jax.numpy as jnp
 
 from ... import rules
 from ...solvers.base import Solver, as_schedule, check_count, check_nonnegative
+from ...solvers.params import check_flag
 from ...solvers.restarts import (
     DEFAULT_THRESHOLDS,
     RestartState,
@@ -101,19 +102,6 @@ def infoset_weights(game, weighting: str):
     return tuple(r / jnp.max(r) for r in game.infoset_reach)
 
 
-def _check_flag(value, name):
-    """A 0/1 switch given as bool, int, float or str (the CLI's ``--set key=value``)."""
-    if isinstance(value, str):
-        table = {"0": False, "false": False, "no": False, "off": False,
-                 "1": True, "true": True, "yes": True, "on": True}
-        if value.strip().lower() not in table:
-            raise ValueError(f"{name} must be 0/1 (or true/false); got {value!r}.")
-        return table[value.strip().lower()]
-    if value not in (0, 1):
-        raise ValueError(f"{name} must be 0/1 (or true/false); got {value!r}.")
-    return bool(value)
-
-
 def _check_weighting(weighting):
     if weighting not in ("uniform", "reach"):
         raise ValueError(f"weighting must be 'uniform' or 'reach'; got {weighting!r}.")
@@ -157,7 +145,7 @@ def _mmd(name, lr, temp, magnet, magnet_every, anneal, optimistic_steps,
         temp0 = as_schedule(temp, "temp")
     anneal = check_nonnegative(anneal, "anneal")
     _check_weighting(weighting)
-    extragradient = _check_flag(extragradient, "extragradient")
+    extragradient = check_flag(extragradient, "extragradient")
     if magnet not in ("entropy", "uniform", "initial"):
         raise ValueError(f"magnet must be 'entropy', 'uniform' or 'initial'; got {magnet!r}.")
 
@@ -230,9 +218,11 @@ def mpo(lr=2.0, temp=0.005, reset_every="adaptive", weighting="reach", extragrad
         scale="game", reset_thresholds=DEFAULT_THRESHOLDS, reset_periods=3.0) -> Solver:
     """Magnetic Preference Optimization (Wang et al. 2024) in the sequence form: dilated MMD whose
     magnet starts at the initial policy and is reset to the current iterate, every
-    ``reset_every`` steps or (``"adaptive"``, the default) when the step residual
-    ``||x' - x||_1`` has fallen by the ``reset_thresholds`` (sufficient, necessary-and-stalled,
-    artificial; :mod:`gametheory.solvers.restarts`), holding each magnet for at least
+    ``reset_every`` steps or (``"adaptive"``, the default) on measured progress.
+
+    Adaptive resets happen when the step residual ``||x' - x||_1`` has fallen by the
+    ``reset_thresholds`` (sufficient, necessary-and-stalled, artificial;
+    :mod:`gametheory.solvers.restarts`), holding each magnet for at least
     ``reset_periods / (lr * temp)`` steps (the regularised game contracts by about ``lr * temp``
     per step; resetting much sooner lets the iterate run to near-pure policies that entropic
     steps leave only slowly). The magnets form a proximal-point sequence,
