@@ -61,7 +61,7 @@ def confidence_radius(observations: int, round_: int, num_states: int, delta: fl
 
 def learn_prior_online(problem: PersuasionProblem, horizon: int, seed: int = 0,
                        delta: float = 0.05, resolve_growth: float = 1.05,
-                       progress: bool = False) -> OnlinePriorResult:
+                       states=None, progress: bool = False) -> OnlinePriorResult:
     """Run the robust online learner for ``horizon`` rounds with states drawn from
     ``problem.prior`` (unknown to the learner), seeded by ``seed``.
 
@@ -77,9 +77,15 @@ def learn_prior_online(problem: PersuasionProblem, horizon: int, seed: int = 0,
         raise ValueError(f"delta must lie in (0, 1); got {delta!r}.")
     if not resolve_growth > 1:
         raise ValueError(f"resolve_growth must be > 1; got {resolve_growth!r}.")
-    rng = np.random.default_rng(seed)
     s = problem.num_states
-    states = rng.choice(s, size=horizon, p=problem.prior)
+    if states is None:
+        states = np.random.default_rng(seed).choice(s, size=horizon, p=problem.prior)
+    else:
+        states = np.asarray(states)
+        if states.shape != (horizon,) or not np.issubdtype(states.dtype, np.integer) or (
+                states.min() < 0 or states.max() >= s):
+            raise ValueError(f"states must hold {horizon} state indices in [0, {s}); got shape "
+                             f"{states.shape}.")
     optimum = optimal_scheme(problem).value
     tol = 1e-9 * max(float(np.ptp(problem.receiver_utility)), 1.0)
     counts = np.zeros(s)
