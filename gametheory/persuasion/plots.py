@@ -9,12 +9,12 @@ from .concavification import concavify, sender_value_at_belief
 __all__ = ["plot_concavification", "plot_regret"]
 
 
-def _axes(ax):
+def _axes(ax, ncols: int = 1):
     if ax is not None:
         return ax.figure, ax
     import matplotlib.pyplot as plt
 
-    return plt.subplots(figsize=(5, 3.5))
+    return plt.subplots(1, ncols, figsize=(5 * ncols, 3.6))
 
 
 def plot_concavification(problem_or_utilities, prior1: float | None = None, ax=None,
@@ -44,34 +44,47 @@ def plot_concavification(problem_or_utilities, prior1: float | None = None, ax=N
                 label="optimal posteriors")
         ax.annotate(f"prior {prior1:g}: V = {float(cav.value(prior1)):.4g}",
                     (prior1, float(cav.value(prior1))), textcoords="offset points",
-                    xytext=(6, -14), fontsize=8)
+                    xytext=(-8, 8), ha="right", fontsize=8)
     ax.set_xlabel(f"belief $\\mu$ = P({state_names[1]})")
     ax.set_ylabel("sender's expected utility")
-    ax.legend(fontsize=8, loc="best")
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
     return fig
 
 
-def plot_regret(traces: dict, ax=None, title: str | None = None):
-    """Cumulative regret of online learners against ``t``, with a ``sqrt(t log t)`` guide.
+def plot_regret(traces: dict, axes=None, title: str | None = None):
+    """Cumulative regret (left) and average regret ``R_t / t`` on log-log axes (right).
 
-    ``traces``: ``{label: (rounds, regret)}`` (1-based rounds). The guide is scaled to the
-    largest final regret. Returns the figure.
+    ``traces``: ``{label: (rounds, regret)}`` (1-based rounds). A dashed ``sqrt(log t / t)``
+    guide, anchored at the first trace's final value, shows the ``O(sqrt(T log T))`` rate on the
+    right. ``axes``: two matplotlib axes to draw on (default: a new figure). Returns the figure.
     """
-    fig, ax = _axes(ax)
-    final = 0.0
+    if axes is None:
+        fig, axes = _axes(None, ncols=2)
+    else:
+        fig = axes[0].figure
+    left, right = axes
+    anchor = None
     for i, (label, (rounds, regret)) in enumerate(traces.items()):
-        rounds, regret = np.asarray(rounds), np.asarray(regret)
-        ax.plot(rounds, regret, color=f"C{i}", lw=1.5, label=label)
-        final = max(final, float(regret[-1]))
-        horizon = int(rounds[-1])
-    if traces and final > 0 and horizon > 1:
-        t = np.linspace(2, horizon, 400)
-        guide = np.sqrt(t * np.log(t))
-        ax.plot(t, guide * final / guide[-1], color="grey", lw=0.8, ls="--",
-                label=r"$\propto\sqrt{t\log t}$")
-    ax.set_xlabel("round t")
-    ax.set_ylabel("cumulative regret (expected utility)")
+        rounds, regret = np.asarray(rounds, dtype=float), np.asarray(regret, dtype=float)
+        left.plot(rounds, regret, color=f"C{i}", lw=1.5, label=label)
+        keep = rounds >= 1
+        right.loglog(rounds[keep], np.maximum(regret[keep] / rounds[keep], 1e-12), color=f"C{i}",
+                     lw=1.5, label=label)
+        if anchor is None and rounds[-1] > 2 and regret[-1] > 0:
+            anchor = (rounds[-1], regret[-1] / rounds[-1])
+    if anchor is not None:
+        t = np.geomspace(2, anchor[0], 200)
+        guide = np.sqrt(np.log(t) / t)
+        right.loglog(t, guide * anchor[1] / guide[-1], color="grey", lw=0.8, ls="--",
+                     label=r"$\propto\sqrt{\log t / t}$")
+    left.set_xlabel("round t")
+    left.set_ylabel("cumulative regret")
+    right.set_xlabel("round t")
+    right.set_ylabel("average regret  R_t / t")
+    left.legend(fontsize=8)
+    right.legend(fontsize=8)
     if title:
-        ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=8)
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
     return fig
