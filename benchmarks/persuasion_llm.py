@@ -34,25 +34,28 @@ SIGNAL_TEXTS = {"add": " addition", "divide": " division", "multiply": " multipl
                 "subtract": " subtraction"}
 CONDITIONS = [("no_context", "no context"), ("prior", "item ~ prior"),
               ("posterior", "item ~ advisor posterior"), ("optimised", "optimised scheme (LP)"),
-              ("online", "online scheme (robust)")]
+              ("online", "online scheme (robust)"),
+              ("misaligned", "LP, advisor paid per 'add' item")]
 
 
-def _save_table(table: pl.UtilityTable, path: Path, n: int, model: str) -> None:
-    path.write_text(json.dumps({"model": model, "tasks": n, "categories": table.categories,
+def _save_table(table: pl.UtilityTable, path: Path, n: int, model: str, seconds: float) -> None:
+    path.write_text(json.dumps({"model": model, "tasks": n, "seconds": seconds,
+                                "categories": table.categories,
                                 "states": table.states.tolist(),
                                 "correct": table.correct.tolist(),
                                 "no_context": table.no_context.tolist(),
                                 "responses": table.responses, "calls": table.calls}))
 
 
-def _load_table(path: Path, n: int, model: str) -> pl.UtilityTable:
+def _load_table(path: Path, n: int, model: str) -> tuple[pl.UtilityTable, float]:
     d = json.loads(path.read_text())
     if d["tasks"] != n or d["model"] != model:
         raise ValueError(f"{path} holds a table for {d['tasks']} tasks of {d['model']!r}; "
                          "measure again without --reuse-table.")
-    return pl.UtilityTable(tuple(d["categories"]), np.array(d["states"]), np.array(d["correct"]),
-                           np.array(d["no_context"]), tuple(tuple(r) for r in d["responses"]),
-                           d["calls"])
+    table = pl.UtilityTable(tuple(d["categories"]), np.array(d["states"]),
+                            np.array(d["correct"]), np.array(d["no_context"]),
+                            tuple(tuple(r) for r in d["responses"]), d["calls"])
+    return table, float(d["seconds"])
 
 
 def main(argv=None) -> dict:
@@ -90,40 +93,52 @@ def main(argv=None) -> dict:
                              batch_size=args.batch_size)
     table_path = out / "table.json"
     t1 = time.perf_counter()
-    if args.reuse_table:
-        table = _load_table(table_path, n, args.model)
+    if args.reuse_table:  # the receiver time is the one measured with the table
+        table, receiver_s = _load_table(table_path, n, args.model)
     else:
         table = pl.measure_utilities(receiver, tasks, progress=True)
-        _save_table(table, table_path, n, args.model)
-    receiver_s = time.perf_counter() - t1
+        receiver_s = time.perf_counter() - t1
+        _save_table(table, table_path, n, args.model, receiver_s)
     advisor = pl.LMAdvisor(model, tokenizer, [SIGNAL_TEXTS[c] for c in table.categories])
     t2 = time.perf_counter()
     report = pl.persuasion_loop(receiver, tasks, advisor=advisor, table=table,
                                 fit_fraction=args.fit_fraction, seed=args.seed)
+    # A misaligned advisor (utility 1 whenever the receiver uses the 'add' item): the LP pools
+    # other states into the 'add' recommendation as far as obedience allows, which still
+    # leaves the receiver at least its no-information best (>= the prior-sampled condition).
+    fit, ev = table.subset(report.fit_index), table.subset(report.eval_index)
+    paid = np.zeros((len(table.categories),) * 2)
+    paid[:, table.categories.index("add")] = 1.0
+    misaligned = pl.fit_scheme(fit, "lp", sender_utility=paid)
+    acc = dict(report.accuracy)
+    acc["misaligned"] = pl.condition_accuracies(ev, report.prior, misaligned)["optimised"]
     fit_s = time.perf_counter() - t2
     total = time.perf_counter() - t0
 
-    acc = report.accuracy
-    print(f"receiver calls {table.calls} in {receiver_s:.1f} s "
+    print(f"receiver calls {table.calls} in {receiver_s:.1f} s"
+          + (" (measured with the reused table)" if args.reuse_table else "") + " "
           f"({receiver_s / max(table.calls, 1):.2f} s/call); advisor + fits {fit_s:.1f} s; "
           f"total {total:.1f} s")
     print(f"held-out accuracy on {len(report.eval_index)} tasks "
           f"(fit on {len(report.fit_index)}):")
     for key, label in CONDITIONS:
         if key in acc:
-            print(f"  {label:<28} {acc[key]:.3f}")
-    claim = acc["optimised"] >= acc["prior"] - 1e-12
-    print(f"optimised >= prior-sampled on the held-out table: {claim}; LP value on the fit "
-          f"table {report.fit_value:.3f}")
+            print(f"  {label:<34} {acc[key]:.3f}")
+    claim = acc["optimised"] >= acc["prior"] - 1e-12 and acc["misaligned"] >= acc["prior"] - 1e-12
+    print(f"optimised (aligned and misaligned) >= prior-sampled on the held-out table: {claim}; "
+          f"LP value on the fit table {report.fit_value:.3f}")
     results = {
         "model": args.model, "tasks": n, "fit_tasks": len(report.fit_index),
         "eval_tasks": len(report.eval_index), "accuracy": acc, "fit_value": report.fit_value,
         "claim_optimised_ge_prior": bool(claim), "categories": list(report.categories),
         "prior_fit": report.prior.tolist(), "utility_fit": report.utility_fit.tolist(),
         "utility_eval": report.utility_eval.tolist(), "scheme": report.scheme.tolist(),
-        "online_scheme": report.online_scheme.tolist(),
+        "online_scheme": report.online_scheme.tolist(), "misaligned_scheme": misaligned.tolist(),
         "advisor_scheme": report.advisor_scheme.tolist(),
-        "no_context_fit": float(table.subset(report.fit_index).no_context.mean()),
+        "no_context_fit": float(fit.no_context.mean()),
+        "no_context_by_state_fit": [float(fit.no_context[fit.states == i].mean())
+                                    if np.any(fit.states == i) else 0.0
+                                    for i in range(len(table.categories))],
         "receiver_calls": table.calls, "receiver_seconds": receiver_s,
         "load_seconds": load_s, "total_seconds": total, "reused_table": args.reuse_table,
     }
@@ -141,13 +156,16 @@ def _plot(r: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     cats = r["categories"]
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8),
+    fig, axes = plt.subplots(1, 3, figsize=(14, 3.8),
                              gridspec_kw={"width_ratios": [1.4, 1, 1]})
     keys = [(k, lab) for k, lab in CONDITIONS if k in r["accuracy"]]
     vals = [r["accuracy"][k] for k, _ in keys]
     ax = axes[0]
     ax.bar(range(len(keys)), vals, color=[f"C{i}" for i in range(len(keys))])
-    ax.set_xticks(range(len(keys)), [lab.replace(" (", "\n(") for _, lab in keys], fontsize=7)
+    short = {"no_context": "no\ncontext", "prior": "item ~\nprior",
+             "posterior": "item ~ advisor\nposterior", "optimised": "optimised\n(LP)",
+             "online": "online\n(robust LP)", "misaligned": "misaligned\nadvisor (LP)"}
+    ax.set_xticks(range(len(keys)), [short[k] for k, _ in keys], fontsize=7)
     for i, v in enumerate(vals):
         ax.text(i, v + 0.01, f"{v:.2f}", ha="center", fontsize=8)
     ax.set_ylim(0, 1.1)
@@ -179,13 +197,27 @@ def _report(r: dict, path: Path) -> None:
              f"{r['tasks']} shipped word problems, fit on {r['fit_tasks']}, evaluated on "
              f"{r['eval_tasks']}; {r['receiver_calls']} receiver calls in "
              f"{r['receiver_seconds']:.0f} s, model load {r['load_seconds']:.0f} s, total "
-             f"{r['total_seconds']:.0f} s (CPU"
-             + (", table reused" if r["reused_table"] else "") + ").", "",
+             f"{r['total_seconds']:.0f} s (CPU, shared and loaded machine"
+             + ("; table reused, receiver time from its measurement, total without it"
+                if r["reused_table"] else "") + ").", "",
              "| condition | held-out accuracy |", "|---|---|"]
     lines += [f"| {lab} | {acc[k]:.3f} |" for k, lab in CONDITIONS if k in acc]
-    lines += ["", f"Optimised >= prior-sampled on the held-out table: "
+    lines += ["", f"Optimised (aligned and misaligned advisor) >= prior-sampled on the held-out "
+              "table: "
               f"**{r['claim_optimised_ge_prior']}**; LP value on the fit table "
-              f"{r['fit_value']:.3f}.", "", "![plots](persuasion_llm.png)", ""]
+              f"{r['fit_value']:.3f}.", "",
+              "Receiver accuracy v[state, item] on the fit tasks (rows: operation needed; "
+              "columns: item in the prompt), and the advisor's committed scheme "
+              "pi(signal | state):", "",
+              "| state | " + " | ".join(r["categories"]) + " | prior | no context | advisor "
+              "scheme |", "|---" * (len(r["categories"]) + 4) + "|"]
+    for i, c in enumerate(r["categories"]):
+        row = " | ".join(f"{x:.2f}" for x in r["utility_fit"][i])
+        adv = ", ".join(f"{x:.2f}" for x in r["advisor_scheme"][i])
+        lines.append(f"| {c} | {row} | {r['prior_fit'][i]:.2f} | "
+                     f"{r['no_context_by_state_fit'][i]:.2f} | {adv} |")
+    lines += ["", f"No-context accuracy on the fit tasks: {r['no_context_fit']:.2f}.", "",
+              "![plots](persuasion_llm.png)", ""]
     path.write_text("\n".join(lines))
 
 

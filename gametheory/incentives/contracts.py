@@ -36,8 +36,8 @@ class ContractProblem:
     rewards: np.ndarray
     costs: np.ndarray
     outcome_probs: np.ndarray
-    actions: tuple[str, ...] = None
-    outcomes: tuple[str, ...] = None
+    actions: tuple[str, ...] | None = None
+    outcomes: tuple[str, ...] | None = None
     outside_option: float = 0.0
 
     def __post_init__(self):

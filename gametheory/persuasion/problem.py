@@ -99,8 +99,8 @@ class PersuasionProblem:
     prior: np.ndarray
     sender_utility: np.ndarray
     receiver_utility: np.ndarray
-    states: tuple[str, ...] = None
-    actions: tuple[str, ...] = None
+    states: tuple[str, ...] | None = None
+    actions: tuple[str, ...] | None = None
 
     def __post_init__(self):
         prior = _check_prior(self.prior)

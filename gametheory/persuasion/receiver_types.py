@@ -64,9 +64,9 @@ class TypedPersuasionProblem:
     prior: np.ndarray
     sender_utility: np.ndarray
     receiver_utilities: np.ndarray
-    states: tuple[str, ...] = None
-    actions: tuple[str, ...] = None
-    types: tuple[str, ...] = None
+    states: tuple[str, ...] | None = None
+    actions: tuple[str, ...] | None = None
+    types: tuple[str, ...] | None = None
 
     def __post_init__(self):
         prior = _check_prior(self.prior)
