@@ -7,14 +7,14 @@ density ``f``, survival function and sampler. Myerson (1981): with the virtual v
     phi(v) = v - (1 - F(v)) / f(v),
 
 the expected revenue of any truthful auction equals the expected virtual surplus of its winner
-(Myerson 1981, Lemma 3). For a *regular* distribution (``phi`` non-decreasing) the optimal auction
+(Myerson 1981). For a *regular* distribution (``phi`` non-decreasing) the optimal auction
 is the second-price auction with reserve ``r* = phi^{-1}(0)``, and a second-price auction with
 reserve ``r`` among ``n`` bidders earns
 
     Rev(r) = n * int_r^inf phi(v) F(v)^(n-1) f(v) dv.                                   (1)
 
 For two bidders with U[0, 1] values: second price earns 1/3, Myerson's reserve is 1/2 and it
-earns 5/12 (Myerson 1981, Sec. 6; Krishna, "Auction Theory", Sec. 2.5).
+earns 5/12 (Myerson 1981; Krishna, "Auction Theory", 2nd ed., Ch. 2).
 
 :func:`vcg` is the general Vickrey-Clarke-Groves mechanism over a finite outcome set (welfare-
 maximising outcome, Clarke pivot payments); for one item it is the second-price auction.
@@ -164,7 +164,7 @@ def vcg(valuations) -> VCGResult:
 
     Picks the outcome maximising total value; bidder ``i`` pays the welfare the others would get
     without her minus what they get at the chosen outcome (Nisan et al., "Algorithmic Game
-    Theory", Sec. 9.3.3). Single item, outcome ``j`` = "bidder ``j`` wins": the winner pays the
+    Theory", Ch. 9). Single item, outcome ``j`` = "bidder ``j`` wins": the winner pays the
     second-highest value.
     """
     v = np.asarray(valuations, dtype=np.float64)

@@ -4,7 +4,7 @@ An agent picks a hidden action ``i`` at cost ``costs[i]``; the action draws an o
 probability ``outcome_probs[i, j]`` and the principal receives ``rewards[j]``. A contract pays
 ``t[j] >= 0`` in outcome ``j`` (limited liability: no payment is negative). The agent takes the
 action maximising ``E_i[t] - c_i``, ties broken in the principal's favour (standard; Dütting,
-Roughgarden and Talgam-Cohen 2019, "Simple versus optimal contracts", Sec. 2).
+Roughgarden and Talgam-Cohen 2019, "Simple versus optimal contracts").
 
 For each action the cheapest contract that makes it a best response (incentive compatibility)
 and acceptable (expected utility at least ``outside_option``) is an LP (Grossman and Hart 1983):

@@ -8,7 +8,7 @@ recommendation ``a`` the receiver prefers ``a`` to every ``a'``,
 
 Maximising ``sum_s prior[s] sum_a pi(a|s) u[s, a]`` over row-stochastic ``pi`` subject to (1)
 is an LP over ``S x A`` variables with ``A (A - 1)`` inequality rows (Dughmi and Xu 2016,
-"Algorithmic Bayesian persuasion", Sec. 2). The weak inequalities encode the sender-favourable
+"Algorithmic Bayesian persuasion"). The weak inequalities encode the sender-favourable
 tie-breaking of :mod:`gametheory.persuasion.problem`.
 
 :func:`robust_scheme` replaces ``prior[s]`` in (1) by a box ``[lower[s], upper[s]]`` of candidate

@@ -7,7 +7,7 @@ set of candidate priors around them, and plays the scheme that is obedient for *
 candidate (robust persuasiveness) and best for ``p_hat``: :func:`~gametheory.persuasion.lp.
 robust_scheme`. While the true prior lies in the candidate sets the receiver always obeys, and
 the price of robustness is ``O(radius)`` per round, which sums to ``O(sqrt(T log T))`` regret
-(Zu, Iyer and Xu 2021, Thm. 1).
+(the main result of Zu, Iyer and Xu 2021).
 
 Candidate set: the box ``|p(s) - p_hat(s)| <= eps_t`` with the Hoeffding radius
 ``eps_t = sqrt(log(4 S t^2 / delta) / (2 n))`` after ``n = t - 1`` observations. By Hoeffding's

@@ -5,7 +5,7 @@ The receiver's utility depends on a type ``k`` from a known finite set (``receiv
 one action to every type, so a signal is a *profile* ``sigma = (a_1, ..., a_K)`` of
 recommendations, one per type, and obedience is required of each type for its own component
 (the revelation principle with a privately informed receiver; Castiglioni, Celli, Marchesi and
-Gatti 2020, "Online Bayesian persuasion", Sec. 2). Against a distribution ``w`` over types the
+Gatti 2020, "Online Bayesian persuasion"). Against a distribution ``w`` over types the
 sender's optimum is one LP over ``S x A^K`` variables, :func:`type_optimal_scheme`; its
 feasible set does not depend on ``w``, only its objective does.
 

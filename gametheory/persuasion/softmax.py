@@ -4,7 +4,7 @@ The scheme is stored as log-probabilities ``logits[s, a] = log pi(a | s)`` (one 
 state), the toolkit's policy convention. Obedience (1) of :mod:`gametheory.persuasion.lp`,
 ``h[a, a'](pi) = sum_s prior[s] pi(a|s) (v[s,a] - v[s,a']) >= 0``, enters through the augmented
 Lagrangian (Hestenes-Powell / Rockafellar's method of multipliers, Nocedal and Wright 2006,
-eq. 17.65 for inequalities)
+Ch. 17, with inequality constraints)
 
     L(pi, lam) = f(pi) - 1/(2 rho) sum_{a != a'} [ max(0, lam - rho h)^2 - lam^2 ],
 

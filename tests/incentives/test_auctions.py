@@ -18,7 +18,7 @@ UNIFORM = stats.uniform(0, 1)
 
 def test_two_uniform_bidders_closed_form():
     # U[0,1]: phi(v) = 2v - 1, reserve 1/2. Two bidders: second price earns E[min] = 1/3;
-    # Myerson's auction earns 5/12 (Myerson 1981, Sec. 6; Krishna, Auction Theory, Sec. 2.5).
+    # Myerson's auction earns 5/12 (Myerson 1981; Krishna, Auction Theory, Ch. 2).
     np.testing.assert_allclose(virtual_value(UNIFORM, [0.25, 0.5, 0.9]), [-0.5, 0.0, 0.8])
     auction = myerson_auction(UNIFORM, 2)
     assert auction.reserve == pytest.approx(0.5, abs=1e-12)
@@ -35,8 +35,9 @@ def test_two_uniform_bidders_monte_carlo():
 
 
 def test_exponential_values():
-    # Exponential(mean m): phi(v) = v - m, reserve m for any n (Krishna, Sec. 2.5). Three
-    # bidders, no reserve: E[second highest of 3] = m (1/2 + 1/3) (exponential order statistics).
+    # Exponential(mean m): phi(v) = v - m, so the reserve is m for any n (Krishna, Auction
+    # Theory, Ch. 2). Three bidders, no reserve: E[second highest of 3] = m (1/2 + 1/3)
+    # (exponential order statistics).
     m = 2.0
     dist = stats.expon(scale=m)
     auction = myerson_auction(dist, 3)
@@ -55,7 +56,7 @@ def test_vcg_single_item_and_two_items():
     assert res.outcome == 0
     np.testing.assert_allclose(res.payments, [4.0, 0.0, 0.0])
     # Two identical items, unit demand, values (5, 3, 4); outcomes = which two bidders win.
-    # Winners {0, 2} each pay the losing value 3 (the (k+1)-th price; Krishna, Sec. 12.1).
+    # Winners {0, 2} each pay the losing value 3 (the (k+1)-th price of the uniform-price auction).
     outcomes = [(0, 1), (0, 2), (1, 2)]
     values = np.array([5.0, 3.0, 4.0])
     table = np.array([[values[i] if i in o else 0.0 for o in outcomes] for i in range(3)])

@@ -37,8 +37,8 @@ def test_prosecutor_judge(judge):
 @pytest.mark.parametrize("p,q", [(0.3, 0.5), (0.1, 0.8), (0.25, 0.25), (0.6, 0.5), (0.05, 0.3),
                                  (0.9, 0.95)])
 def test_binary_threshold_value_is_min_one_p_over_q(p, q):
-    # Kamenica and Gentzkow (2011), Sec. I (general threshold): the sender splits the prior into
-    # posteriors 0 and q, so the action is taken with probability min(1, p / q).
+    # The judge example of Kamenica and Gentzkow (2011) with threshold q: the sender splits the
+    # prior into posteriors 0 and q, so the action is taken with probability min(1, p / q).
     sol = optimal_scheme(threshold_problem(p, q))
     assert sol.value == pytest.approx(min(1.0, p / q), abs=1e-9)
 
