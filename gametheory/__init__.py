@@ -16,7 +16,8 @@ import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = {"games", "metrics", "lp", "rules", "solvers", "driver", "efg", "correlated"}
+_SUBMODULES = {"games", "metrics", "lp", "rules", "solvers", "driver", "efg", "correlated",
+               "persuasion", "incentives"}
 _EXPORTS = {
     "solve": "driver",
     "solve_batch": "driver",

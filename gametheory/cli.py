@@ -17,6 +17,7 @@ import time
 from . import __version__
 from .commands import Interrupted, listing, solve
 from .commands.loading import load_game
+from .commands import persuade
 
 __all__ = ["main", "load_game", "build_parser"]
 
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     listing.add_parser(sub)
     solve.add_parser(sub)
+    persuade.add_parser(sub)
     return parser
 
 

@@ -12,10 +12,11 @@ written against the array API). Submodules:
 * :mod:`~llm_adapter.trainer`: the self-play trainer.
 * :mod:`~llm_adapter.mixture`: Nash-MD's geometric-mixture sampling with one resident model.
 * :mod:`~llm_adapter.toy`: an enumerable toy LM for exact verification.
+* :mod:`~llm_adapter.persuasion`: the advisor / receiver loop (Bayesian persuasion).
 * :mod:`~llm_adapter.models`: model loading (local directory / GGUF) and tiny offline models.
 """
 
-from . import logprobs, losses, mixture, models, oracles, toy, trainer
+from . import logprobs, losses, mixture, models, oracles, persuasion, toy, trainer
 from .logprobs import LogProbCache, WeightSnapshot, completion_logps, concatenated_logps, encode
 from .losses import (
     dpo_loss,
@@ -42,7 +43,7 @@ from .trainer import SelfPlayConfig, SelfPlayTrainer
 comal_loss = inpo_loss
 
 __all__ = [
-    "logprobs", "losses", "mixture", "models", "oracles", "toy", "trainer",
+    "logprobs", "losses", "mixture", "models", "oracles", "persuasion", "toy", "trainer",
     "LogProbCache", "WeightSnapshot", "completion_logps", "concatenated_logps", "encode",
     "dpo_loss", "from_paper", "inpo_loss", "comal_loss", "ipo_loss", "mpo_loss",
     "mpo_token_loss", "nash_md_loss", "sppo_loss", "sppo_pairwise_loss",
