@@ -15,9 +15,8 @@ import threading
 import time
 
 from . import __version__
-from .commands import Interrupted, listing, solve
+from .commands import Interrupted, listing, persuade, solve
 from .commands.loading import load_game
-from .commands import persuade
 
 __all__ = ["main", "load_game", "build_parser"]
 
