@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .games import files as game_files
 from .games import zoo
+from .psro.cli import add_parser as add_psro_parser
 
 __all__ = ["main", "load_game", "build_parser"]
 
@@ -209,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="write the last-iterate policies as JSON")
     solve.add_argument("--progress", action="store_true", help="show a progress bar")
     solve.set_defaults(func=_cmd_solve)
+    add_psro_parser(sub)
     return parser
 
 
