@@ -219,7 +219,10 @@ def _from_text(spec: str) -> PSROGame:
             f"unknown game {spec!r}: neither a zoo game (`gametheory games`), a .npy/.csv/.npz "
             "file, nor an OpenSpiel game name."
         )
-    game = pyspiel.load_game(spec)
+    try:
+        game = pyspiel.load_game(spec)
+    except pyspiel.SpielError as err:
+        raise ValueError(f"OpenSpiel cannot load game {spec!r}: {err}") from None
     if game.num_players() != 2:
         raise ValueError(
             f"two-player PSRO needs a two-player zero-sum game; {spec!r} has "

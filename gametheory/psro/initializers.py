@@ -26,7 +26,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-import jax
 import numpy as np
 
 __all__ = ["InitContext", "Initializer", "scratch", "inherit", "noisy", "fusion",
@@ -85,26 +84,22 @@ def noisy(sigma: float = 0.1) -> Initializer:
     sigma = _check_fraction(sigma, "sigma")
 
     def init(ctx: InitContext):
-        pick_key, noise_key = jax.random.split(ctx.key)
+        # A NumPy generator seeded by the (saved) PRNG key: reproducible on resume, and no
+        # per-shape JAX compilation for the noise.
+        rng = np.random.default_rng([int(v) for v in np.asarray(ctx.key).ravel()])
         candidates = [i for i, p in enumerate(ctx.params) if p is not None]
         if ctx.anchor is not None and ctx.params[ctx.anchor] is not None:
             index = ctx.anchor
         elif candidates:
             weights = np.asarray(ctx.meta_strategy, np.float64)[candidates]
-            weights = weights / weights.sum() if weights.sum() > 0 else None
-            u = float(jax.random.uniform(pick_key))
-            cdf = np.cumsum(weights) if weights is not None else (
-                np.arange(1, len(candidates) + 1) / len(candidates))
-            index = candidates[int(min(np.searchsorted(cdf, u, side="right"),
-                                       len(candidates) - 1))]
+            if weights.sum() > 0:
+                index = candidates[int(rng.choice(len(candidates), p=weights / weights.sum()))]
+            else:
+                index = candidates[int(rng.integers(len(candidates)))]
         else:
             return ctx.fresh(ctx.key)
-        base = ctx.params[index]
-        keys = jax.random.split(noise_key, len(base))
-        return tuple(
-            np.asarray(p) * (1.0 + sigma * np.asarray(jax.random.normal(k, np.shape(p))))
-            for k, p in zip(keys, base)
-        )
+        return tuple(np.asarray(p) * (1.0 + sigma * rng.standard_normal(np.shape(p)))
+                     for p in ctx.params[index])
 
     return Initializer(init, "noisy", {"sigma": sigma})
 

@@ -33,9 +33,10 @@ class PSROState:
       oracle_gap: per iteration, the largest shortfall of a new member's payoff from the exact
         best-response payoff against its target (0 for the exact oracle; 0 at iteration 0).
       sizes: per iteration, the population sizes ``[k0, k1]``.
-      stop: ``None`` while running, else why the run stopped: ``"tolerance"`` (exploitability
-        <= tol), ``"fixpoint"`` (every new best response was already in the population) or
-        ``"iterations"``.
+      stop: ``"tolerance"`` (exploitability <= tol) or ``"fixpoint"`` (an exact oracle's new
+        best responses were all in the population already) once the run has ended for good;
+        ``None`` otherwise (also when it only ran out of iterations, so that a resumed run
+        with more iterations continues).
     """
 
     iteration: int
@@ -110,8 +111,8 @@ class PSROResult:
 
     def tabular_policy(self, openspiel_game: Any = None):
         """Extensive form: the meta-mixture as an OpenSpiel ``TabularPolicy`` (both players);
-        at every infoset it plays the mixture's behavioural policy, so its
-        ``pyspiel.exploitability`` equals ``self.exploitability[-1]``."""
+        at every infoset it plays the mixture's behavioural policy, so OpenSpiel's
+        ``exploitability`` of it equals ``self.exploitability[-1]``."""
         from ..efg.policies import plans_to_tabular_policy
 
         self._require_efg()
