@@ -78,6 +78,7 @@ def test_symmetric_detection_and_payoff_block():
         (games.shapley_game(), "zero-sum"),
         (games.nplayer_game(np.zeros((3, 2, 2, 2))), "3 players"),
         ("kuhn_poker(players=3)", "3 players"),
+        ("kuhn_poker(players=two)", "cannot load"),
         ("no_such_game", "unknown game"),
         (object(), "cannot use"),
     ],
