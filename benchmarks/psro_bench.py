@@ -260,7 +260,8 @@ def main(argv=None) -> int:
                   f"{runs['openspiel']['exploitability'][-1]:.6e})")
 
     print()
-    print("targets")
+    print("targets" + (" (quick run: too few iterations for the targets, which apply to the "
+                       "full run)" if q else ""))
     summary = {}
     for name, runs in results["exact"].items():
         ours, theirs = runs["ours"], runs["openspiel"]
