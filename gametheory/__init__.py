@@ -16,7 +16,7 @@ import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = {"games", "metrics", "lp", "rules", "solvers", "driver", "efg"}
+_SUBMODULES = {"games", "metrics", "lp", "rules", "solvers", "driver", "efg", "teams"}
 _EXPORTS = {
     "solve": "driver",
     "solve_batch": "driver",

@@ -209,6 +209,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="write the last-iterate policies as JSON")
     solve.add_argument("--progress", action="store_true", help="show a progress bar")
     solve.set_defaults(func=_cmd_solve)
+    from .teams.cli import add_parser as add_tmecor_parser
+    add_tmecor_parser(sub)
     return parser
 
 
