@@ -84,10 +84,12 @@ def _shared_links(game: TeamGame) -> dict:
             aj = tj.actions[i][tj.actions[i] >= 0]
             ak = tk.actions[link[i]][tk.actions[link[i]] >= 0]
             if not np.array_equal(aj, ak):
+                where = (f"the decision {tj.keys[i]!r}" if tj.keys[i] else
+                         "their (normal-form) decision")
                 raise ValueError(
-                    f"shared=True: teammates {game.team[j]} and {game.team[k]} share the "
-                    f"decision {tj.keys[i]!r} but have different actions there ({aj.tolist()} "
-                    f"vs {ak.tolist()}); one shared policy needs the same actions."
+                    f"shared=True: teammates {game.team[j]} and {game.team[k]} share {where} "
+                    f"but have different actions there ({len(aj)} vs {len(ak)}); one shared "
+                    "policy needs the same actions. Use shared=False."
                 )
         links[(j, k)] = link
     return links

@@ -135,7 +135,7 @@ def solve_tmecor(game: TeamGame, tol: float = 1e-10, max_iterations: int = 500,
     bar.close()
     mixture = _stack(joint_plans, weights, game)
     lower = adversary_best_response(game, mixture)[0]
-    return TMECorSolution(value=value, lower=lower, upper=upper, team=mixture, adversary=y,
+    return TMECorSolution(value=value + 0.0, lower=lower, upper=upper, team=mixture, adversary=y,
                           iterations=iterations, lower_history=tuple(lowers),
                           upper_history=tuple(uppers))
 

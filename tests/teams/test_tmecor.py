@@ -7,6 +7,7 @@ from gametheory.teams import (
     adversary_best_response,
     heterogeneous_team_game,
     matching_bits_team_game,
+    normal_form_team_game,
     openspiel_team_game,
     solve_joint_plan_lp,
     solve_semi_randomized_lp,
@@ -93,3 +94,35 @@ def test_semi_randomized_lp_agrees_on_kuhn(adversary):
     # enumerated, the other's conditional mixtures as scaled realization plans.
     game = openspiel_team_game(KUHN3, adversary=adversary)
     assert solve_semi_randomized_lp(game) == pytest.approx(KUHN3_VALUES[adversary], abs=1e-7)
+
+
+def test_three_teammates_agree_with_the_joint_plan_lp():
+    # A random zero-sum 4-player game, players 0-2 against 3: the enumeration of two
+    # teammates' plans (product) plus DP for the third must match the LP over all 12 joint
+    # pure plans, and the LP where one teammate randomises.
+    rng = np.random.default_rng(0)
+    payoffs = rng.normal(size=(4, 2, 3, 2, 3))
+    payoffs[3] = -payoffs[:3].sum(axis=0)
+    game = normal_form_team_game(payoffs, adversary=3)
+    value = solve_joint_plan_lp(game)[0]
+    sol = solve_tmecor(game)
+    assert sol.value == pytest.approx(value, abs=1e-9)
+    assert sol.upper - sol.lower <= 1e-9
+    assert solve_semi_randomized_lp(game) == pytest.approx(value, abs=1e-7)
+
+
+def test_shared_best_response_is_the_best_common_action():
+    rng = np.random.default_rng(1)
+    payoffs = rng.normal(size=(4, 2, 2, 2, 3))
+    payoffs[3] = -payoffs[:3].sum(axis=0)
+    game = normal_form_team_game(payoffs, adversary=3)
+    y = np.array([1.0, 0.2, 0.5, 0.3])
+    team_u = payoffs[:3].sum(axis=0) @ y[1:]  # team utility of each joint action (brute force)
+    assert team_best_response(game, y)[0] == pytest.approx(team_u.max(), abs=1e-12)
+    value, plans = team_best_response(game, y, shared=True)
+    assert value == pytest.approx(max(team_u[a, a, a] for a in range(2)), abs=1e-12)
+    actions = [int(np.argmax(x[1:])) for x in plans]
+    assert len(set(actions)) == 1
+    with pytest.raises(ValueError, match="same actions"):
+        team_best_response(normal_form_team_game(np.zeros((3, 2, 3, 2)), adversary=2),
+                           np.array([1.0, 0.5, 0.5]), shared=True)
