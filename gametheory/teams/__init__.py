@@ -5,42 +5,49 @@
   :func:`heterogeneous_team_game` (value 0; teammates must act differently) and
   :func:`matching_bits_team_game` (value 0.5);
 * exact TMECor: :func:`solve_tmecor` (column generation), :func:`tmecor_gap`, exact best
-  responses, and direct LPs for checks (:mod:`gametheory.teams.direct_lp`);
+  responses, and direct LPs for checks (:func:`solve_joint_plan_lp`,
+  :func:`solve_semi_randomized_lp`);
 * :func:`team_psro`: Team-PSRO (``variant="team"``, optional ``shared=True``) and H-PSRO
   (``variant="h-psro"``) with exact meta-games, exact gaps and checkpoint/resume.
+
+Names are imported on first use, so that ``gametheory.teams.cli`` (loaded when the command-line
+parser is built) does not load the solvers.
 """
 
-from .best_response import (
-    adversary_best_response,
-    sequential_best_response,
-    team_best_response,
-)
-from .direct_lp import solve_joint_plan_lp, solve_semi_randomized_lp
-from .extensive_form import openspiel_team_game
-from .loading import TEAM_GAMES, team_game
-from .normal_form import heterogeneous_team_game, matching_bits_team_game, normal_form_team_game
-from .team_game import TeamGame, TeamMixture
-from .team_psro import VARIANTS, TeamPSROResult, team_psro
-from .tmecor import TMECorSolution, solve_tmecor, tmecor_gap
+from __future__ import annotations
 
-__all__ = [
-    "TEAM_GAMES",
-    "VARIANTS",
-    "TeamGame",
-    "TeamMixture",
-    "TeamPSROResult",
-    "TMECorSolution",
-    "adversary_best_response",
-    "heterogeneous_team_game",
-    "matching_bits_team_game",
-    "normal_form_team_game",
-    "openspiel_team_game",
-    "sequential_best_response",
-    "solve_joint_plan_lp",
-    "solve_semi_randomized_lp",
-    "solve_tmecor",
-    "team_best_response",
-    "team_game",
-    "team_psro",
-    "tmecor_gap",
-]
+import importlib
+
+_EXPORTS = {
+    "TeamGame": "sequence_form",
+    "TeamMixture": "sequence_form",
+    "normal_form_team_game": "normal_form",
+    "heterogeneous_team_game": "normal_form",
+    "matching_bits_team_game": "normal_form",
+    "openspiel_team_game": "extensive_form",
+    "team_game": "loading",
+    "TEAM_GAMES": "loading",
+    "adversary_best_response": "best_response",
+    "team_best_response": "best_response",
+    "sequential_best_response": "best_response",
+    "TMECorSolution": "tmecor",
+    "solve_tmecor": "tmecor",
+    "tmecor_gap": "tmecor",
+    "solve_joint_plan_lp": "direct_lp",
+    "solve_semi_randomized_lp": "direct_lp",
+    "TeamPSROResult": "psro",
+    "team_psro": "psro",
+    "VARIANTS": "psro",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module 'gametheory.teams' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

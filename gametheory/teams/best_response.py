@@ -33,7 +33,7 @@ from .plans import (
     format_count,
     plan_choices,
 )
-from .team_game import TeamGame, TeamMixture
+from .sequence_form import TeamGame, TeamMixture
 
 __all__ = ["adversary_best_response", "team_best_response", "sequential_best_response",
            "teammate_utility"]

@@ -87,7 +87,7 @@ def run_team_psro_command(args) -> int:
     ``--json``, else a table. Returns the exit status.
     """
     from .loading import team_game
-    from .team_psro import team_psro
+    from .psro import team_psro
 
     variant = args.variant
     if variant not in TEAM_PSRO_VARIANTS:

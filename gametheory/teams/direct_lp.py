@@ -27,7 +27,7 @@ from scipy.optimize import linprog
 
 from ..efg.lp import treeplex_constraints
 from .plans import DEFAULT_MAX_PLANS, count_pure_plans, enumerate_pure_plans, format_count
-from .team_game import TeamGame, TeamMixture
+from .sequence_form import TeamGame, TeamMixture
 from .tmecor import master_lp, team_columns
 
 __all__ = ["solve_joint_plan_lp", "solve_semi_randomized_lp"]

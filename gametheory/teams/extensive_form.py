@@ -13,7 +13,7 @@ import functools
 
 import numpy as np
 
-from .team_game import TeamGame, build_player_tree, check_team
+from .sequence_form import TeamGame, build_player_tree, check_team
 
 __all__ = ["openspiel_team_game", "DEFAULT_MAX_NODES"]
 

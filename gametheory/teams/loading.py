@@ -8,7 +8,7 @@ import numpy as np
 
 from .extensive_form import openspiel_team_game
 from .normal_form import heterogeneous_team_game, matching_bits_team_game, normal_form_team_game
-from .team_game import TeamGame
+from .sequence_form import TeamGame
 
 __all__ = ["team_game", "TEAM_GAMES"]
 

@@ -12,7 +12,7 @@ import itertools
 
 import numpy as np
 
-from .team_game import TeamGame, build_player_tree, check_team
+from .sequence_form import TeamGame, build_player_tree, check_team
 
 __all__ = ["normal_form_team_game", "heterogeneous_team_game", "matching_bits_team_game"]
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .team_game import PlayerTree
+from .sequence_form import PlayerTree
 
 __all__ = ["best_response_plans", "count_pure_plans", "enumerate_pure_plans", "clean_plan",
            "plan_choices", "format_count", "DEFAULT_MAX_PLANS"]

@@ -27,7 +27,7 @@ from tqdm.auto import tqdm
 from ..efg.lp import treeplex_constraints
 from .best_response import adversary_best_response, team_best_response
 from .plans import DEFAULT_MAX_PLANS, clean_plan
-from .team_game import TeamGame, TeamMixture
+from .sequence_form import TeamGame, TeamMixture
 
 __all__ = ["TMECorSolution", "solve_tmecor", "master_lp", "tmecor_gap", "team_columns"]
 

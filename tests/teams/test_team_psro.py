@@ -96,5 +96,9 @@ def test_bad_arguments():
         team_psro(game, "h-psro", shared=True)
     with pytest.raises(ValueError, match="iterations"):
         team_psro(game, "team", iterations=0)
+    with pytest.raises(ValueError, match="max_starts"):
+        team_psro(game, "h-psro", max_starts=0)
+    with pytest.raises(ValueError, match="exact_gap=False"):
+        team_psro(game, "team", exact_gap=False)
     with pytest.raises(ValueError, match="TeamGame"):
         team_psro(np.zeros((3, 2, 2, 2)), "team")

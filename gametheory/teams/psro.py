@@ -13,11 +13,12 @@ response to the other's meta-strategy:
   take equal actions; in a normal-form game every teammate plays the same action), the
   parameter-sharing setting in which Team-PSRO can stall when roles differ;
 * ``variant="h-psro"`` (H-PSRO, Liu et al., arXiv 2410.01575): per-teammate plans improved
-  *sequentially*: starting from the population's best joint plan against the adversary's
-  meta-strategy, teammates best-respond one after another in a random order (drawn each
-  iteration), each to the plans the teammates before it have just chosen, until no teammate
-  improves. Each step is an exact single-player best response, so the team's utility increases
-  monotonically; no joint enumeration is needed.
+  *sequentially*: starting from a joint plan of the population, teammates best-respond one
+  after another in a random order (drawn each iteration), each to the plans the teammates
+  before it have just chosen, until no teammate improves. Each step is an exact single-player
+  best response, so the team's utility increases monotonically; no joint enumeration is needed.
+  The result is only a local optimum of the team, so the sweep is started from every joint plan
+  of the population (``max_starts`` caps this, best plans first) and the best result enters.
 
 Every iteration records the exact value bounds of the meta-profile: ``lower`` = the adversary's
 best response to the team's meta-strategy (what it guarantees the team), ``upper`` = the team's
@@ -38,7 +39,7 @@ from ..lp import solve_zero_sum
 from .best_response import adversary_best_response, sequential_best_response, team_best_response
 from .checkpoint import load_checkpoint, save_checkpoint
 from .plans import DEFAULT_MAX_PLANS, best_response_plans
-from .team_game import TeamGame, TeamMixture
+from .sequence_form import TeamGame, TeamMixture
 
 __all__ = ["TeamPSROResult", "team_psro", "VARIANTS"]
 
@@ -191,7 +192,7 @@ def _config(game: TeamGame, variant, shared, seed, tol) -> dict:
 
 def team_psro(game: TeamGame, variant: str = "team", iterations: int = 50, shared: bool = False,
               tol: float = 1e-9, seed: int = 0, checkpoint=None, resume: bool = False,
-              progress: bool = False, exact_gap: bool = True,
+              progress: bool = False, exact_gap: bool = True, max_starts: int | None = None,
               max_plans: int = DEFAULT_MAX_PLANS) -> TeamPSROResult:
     """Run Team-PSRO (``variant="team"``) or H-PSRO (``variant="h-psro"``) on a team game.
 
@@ -209,15 +210,21 @@ def team_psro(game: TeamGame, variant: str = "team", iterations: int = 50, share
       exact_gap: measure the exact gap with the joint best response (exponential in the
         teammates' plans). ``False`` (H-PSRO only) records just the lower bound and the
         oracle's value, for games too large to enumerate; runs then stop on a stall.
+      max_starts: H-PSRO starts its sequential best responses from this many of the
+        population's joint plans (best first against the adversary's meta-strategy); ``None``:
+        from all of them. Fewer starts make an iteration cheaper and a stall likelier.
       max_plans: enumeration bound of the exact joint best response.
 
     Returns a :class:`TeamPSROResult`.
     """
     _check_args(game, variant, iterations, shared, tol)
+    if max_starts is not None and (isinstance(max_starts, bool) or not isinstance(
+            max_starts, int) or max_starts < 1):
+        raise ValueError(f"max_starts must be None or a positive integer; got {max_starts!r}.")
     if not exact_gap and variant == "team":
         raise ValueError("exact_gap=False needs variant='h-psro': Team-PSRO's oracle is the "
                          "exact joint best response, which also gives the gap.")
-    config = _config(game, variant, shared, seed, tol)
+    config = {**_config(game, variant, shared, seed, tol), "max_starts": max_starts}
     state = _State(game, seed)
     if checkpoint is not None and resume:
         saved = load_checkpoint(checkpoint)
@@ -259,7 +266,7 @@ def team_psro(game: TeamGame, variant: str = "team", iterations: int = 50, share
         else:
             order = state.rng.permutation(len(game.team))
             scores = state.meta @ sol.col
-            starts = np.argsort(-scores, kind="stable")
+            starts = np.argsort(-scores, kind="stable")[:max_starts]
             oracle_value, team_plan = -np.inf, None
             for k in starts:
                 v, plan, _ = sequential_best_response(game, y_mix, state.joint(int(k)), order=order)
