@@ -182,6 +182,20 @@ class _State:
         return self.meta_col @ np.stack(self.adversary_plans[: len(self.meta_col)])
 
 
+def _team_oracle(game, state, variant, shared, y_mix, meta_col, max_starts, max_plans):
+    """``(value, joint_plan)``: the team's new joint plan against the adversary's mixture."""
+    if variant == "team":
+        return team_best_response(game, y_mix, shared=shared, max_plans=max_plans)
+    order = state.rng.permutation(len(game.team))
+    starts = np.argsort(-(state.meta @ meta_col), kind="stable")[:max_starts]
+    best_value, best_plan = -np.inf, None
+    for k in starts:
+        value, plan, _ = sequential_best_response(game, y_mix, state.joint(int(k)), order=order)
+        if value > best_value + 1e-12:
+            best_value, best_plan = value, plan
+    return best_value, best_plan
+
+
 def _config(game: TeamGame, variant, shared, seed, tol) -> dict:
     return {"game": game.name, "game_string": game.game_string, "kind": game.kind,
             "team": list(game.team), "adversary": game.adversary,
@@ -251,33 +265,17 @@ def team_psro(game: TeamGame, variant: str = "team", iterations: int = 50, share
         state.meta_row, state.meta_col = sol.row, sol.col
         team_mix, y_mix = state.mixture(game), state.adversary_mixture()
         lower, adv_plan = adversary_best_response(game, team_mix)
-        upper = np.nan
-        if variant == "team":
-            oracle_value, team_plan = team_best_response(game, y_mix, shared=shared,
-                                                         max_plans=max_plans)
-            t2 = time.perf_counter()
-            if shared and exact_gap:
-                upper = team_best_response(game, y_mix, max_plans=max_plans)[0]
-            elif not shared:
-                upper = oracle_value
-            t3 = time.perf_counter()
-            algo += (t2 - t0)
-            evaluation += (t3 - t2)
+        oracle_value, team_plan = _team_oracle(game, state, variant, shared, y_mix, sol.col,
+                                               max_starts, max_plans)
+        t1 = time.perf_counter()
+        if variant == "team" and not shared:
+            upper = oracle_value  # the oracle is the exact joint best response
+        elif exact_gap:
+            upper = team_best_response(game, y_mix, max_plans=max_plans)[0]
         else:
-            order = state.rng.permutation(len(game.team))
-            scores = state.meta @ sol.col
-            starts = np.argsort(-scores, kind="stable")[:max_starts]
-            oracle_value, team_plan = -np.inf, None
-            for k in starts:
-                v, plan, _ = sequential_best_response(game, y_mix, state.joint(int(k)), order=order)
-                if v > oracle_value + 1e-12:
-                    oracle_value, team_plan = v, plan
-            t2 = time.perf_counter()
-            if exact_gap:
-                upper = team_best_response(game, y_mix, max_plans=max_plans)[0]
-            t3 = time.perf_counter()
-            algo += (t2 - t0)
-            evaluation += (t3 - t2)
+            upper = np.nan
+        algo += t1 - t0
+        evaluation += time.perf_counter() - t1
         gap = upper - lower
         for key, value in (("gap", gap), ("lower", lower), ("upper", upper),
                            ("meta_value", sol.value), ("oracle_value", oracle_value),

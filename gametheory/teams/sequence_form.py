@@ -83,7 +83,8 @@ class TeamMixture(NamedTuple):
     """A correlated team strategy: ``weights [K]`` over ``K`` joint pure plans.
 
     ``plans[j]`` is ``[K, S_j]`` (0/1 realization plans) for the ``j``-th teammate in
-    ``game.team`` order.
+    ``game.team`` order. Rows may also hold mixed realization plans: row ``k`` then stands for
+    the teammates mixing independently (an uncorrelated team strategy).
     """
 
     weights: np.ndarray
@@ -162,10 +163,13 @@ class TeamGame:
     def team_reach(self, mixture: TeamMixture) -> np.ndarray:
         """``[Z]``: probability that the team's sequences of each entry are all played."""
         weights = np.asarray(mixture.weights, np.float64)
-        reach = np.ones((weights.shape[0], self.payoff.shape[0]))
-        for j, p in enumerate(self.team):
-            reach *= np.asarray(mixture.plans[j])[:, self.seqs[:, p]]
-        return weights @ reach
+        total = np.zeros(self.payoff.shape[0])
+        for k in np.flatnonzero(weights):  # one joint plan at a time: memory O(Z)
+            reach = np.full(self.payoff.shape[0], weights[k])
+            for j, p in enumerate(self.team):
+                reach *= np.asarray(mixture.plans[j][k], np.float64)[self.seqs[:, p]]
+            total += reach
+        return total
 
     def adversary_utility(self, mixture: TeamMixture) -> np.ndarray:
         """``[S_adv]``: the team's utility per adversary sequence against ``mixture``.
