@@ -13,8 +13,7 @@ approximate best responses under one gradient budget.
 2. Gradient oracle (tabular logits, fixed number of Adam steps per best response) started from
    scratch, inherit, noisy copy and Fusion-PSRO's Nash policy fusion, on a spinning top and on
    Leduc: which initialisation ends lowest, reported as measured.
-3. A marked spot for the two-team comparison (H-PSRO against Team-PSRO, from
-   ``gametheory.teams``).
+3. The two-team comparison, H-PSRO against Team-PSRO (``benchmarks/team_psro_bench.py``).
 
 OpenSpiel's ``nash`` meta-solver needs ``cvxpy`` and ``ecos`` (``make bench-psro`` installs them).
 Plots and a JSON of every trace go to ``--out``. Wall times on a shared machine vary; the
@@ -167,26 +166,16 @@ def gradient_inits(name: str, iterations: int, steps: int, lr: float) -> dict:
 
 
 # --------------------------------------------------------------------------------------------
-# 3. Two-team comparison: H-PSRO against Team-PSRO  <-- TEAM COMPARISON GOES HERE
+# 3. Two-team comparison: H-PSRO against Team-PSRO
 # --------------------------------------------------------------------------------------------
 
 
-def team_comparison(quick: bool) -> dict | None:
-    """H-PSRO vs Team-PSRO on two-team games, from ``gametheory.teams`` when it is present.
+def team_comparison(quick: bool) -> dict:
+    """H-PSRO against Team-PSRO (shared and not) on two-team games: ``team_psro_bench.run``,
+    which writes its own plots (``reports/psro/team_*.png``) and returns every number."""
+    import team_psro_bench  # beside this script
 
-    Marked spot: ``gametheory.teams`` is expected to provide ``benchmark_team_psro(quick)``
-    returning ``{label: {"gap": [...], "seconds": [...]}}``; until then this prints a note.
-    """
-    try:
-        from gametheory import teams
-    except ImportError:
-        print("team comparison: gametheory.teams is not available; skipped.")
-        return None
-    run = getattr(teams, "benchmark_team_psro", None)
-    if run is None:
-        print("team comparison: gametheory.teams has no benchmark_team_psro yet; skipped.")
-        return None
-    return run(quick)
+    return team_psro_bench.run(quick)
 
 
 # --------------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = {"games", "metrics", "lp", "rules", "solvers", "driver", "efg", "correlated",
-               "persuasion", "incentives", "psro"}
+               "persuasion", "incentives", "psro", "teams"}
 _EXPORTS = {
     "solve": "driver",
     "solve_batch": "driver",

@@ -15,7 +15,7 @@ import threading
 import time
 
 from . import __version__
-from .commands import Interrupted, listing, persuade, psro, solve
+from .commands import Interrupted, listing, persuade, psro, solve, tmecor
 from .commands.loading import load_game
 
 __all__ = ["main", "load_game", "build_parser"]
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_parser(sub)
     persuade.add_parser(sub)
     psro.add_parser(sub)
+    tmecor.add_parser(sub)
     return parser
 
 

@@ -8,9 +8,10 @@ and reach the user as one line (``gametheory.cli.main``). The two-team variants 
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 from pathlib import Path
+
+from .tmecor import add_team_psro_arguments
 
 __all__ = ["add_parser", "run_command"]
 
@@ -59,6 +60,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         "probability for extensive-form games, mixed strategies otherwise)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_team_psro_arguments(p)
     p.set_defaults(func=run_command)
     return p
 
@@ -83,21 +85,10 @@ def _symmetric(text: str):
 
 
 def _team_variant(args) -> int:
-    """Hand the two-team variants to gametheory.teams (one-line error when it is absent)."""
-    try:
-        teams = importlib.import_module("gametheory.teams")
-    except ModuleNotFoundError as err:
-        if err.name not in ("gametheory.teams",):
-            raise
-        raise ValueError(
-            f"--variant {args.variant} runs on two-team games and needs gametheory.teams, which "
-            "this installation does not include; use --variant psro, psro-rn or fusion."
-        ) from None
-    runner = getattr(teams, "run_psro_command", None)
-    if runner is None:
-        raise ValueError(f"--variant {args.variant}: gametheory.teams provides no "
-                         "run_psro_command for the command line.")
-    return runner(args)
+    """The two-team variants run on :mod:`gametheory.teams` (Team-PSRO, H-PSRO)."""
+    from .tmecor import run_team_psro_command
+
+    return run_team_psro_command(args)
 
 
 def _parts(args):

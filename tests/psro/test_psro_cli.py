@@ -84,7 +84,14 @@ def test_psro_errors_are_one_line(capsys, argv, match):
 
 @pytest.mark.skipif(importlib.util.find_spec("gametheory.teams") is not None,
                     reason="gametheory.teams is installed; the team variants run there")
-def test_team_variant_without_team_module(capsys):
-    assert main(["psro", "kuhn_poker(players=3)", "--variant", "h-psro"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "gametheory.teams" in err
+def test_team_variants_run_through_the_psro_command(capsys):
+    # Heterogeneous team game (the team of two wins iff (a1, a2) = (b, 1 - b)): TMECor value 0;
+    # H-PSRO closes the gap, teammates sharing one policy cannot (the gap stays at 2).
+    assert main(["psro", "heterogeneous", "--variant", "h-psro", "--iterations", "10",
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["exploitability"][-1] <= 1e-6
+    assert main(["psro", "heterogeneous", "--variant", "team", "--shared", "--iterations", "10",
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["exploitability"][-1] > 0.5
