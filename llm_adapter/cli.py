@@ -188,7 +188,8 @@ def main(argv=None) -> int:
         train_parser.error(str(e))
     if trainer.accelerator.is_main_process:
         last = trainer.history[-1] if trainer.history else {}
-        print(json.dumps({"output_dir": str(path), **last}))
+        print(json.dumps({"output_dir": str(path),
+                          "num_processes": trainer.accelerator.num_processes, **last}))
     return 0
 
 
