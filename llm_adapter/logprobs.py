@@ -116,16 +116,22 @@ def concatenated_logps(model, tokenizer, prompts, chosen, rejected, device=None,
     return logps[:b], logps[b:]
 
 
+def _local(p: torch.Tensor) -> torch.Tensor:
+    """This process's shard of a parameter (``DTensor.to_local()`` under FSDP2), else ``p``."""
+    return p.to_local() if hasattr(p, "to_local") else p
+
+
 class WeightSnapshot:
     """A frozen copy of a model's trainable weights, kept on ``storage`` (host by default).
 
     For a PEFT LoRA model only the adapter weights are copied; for full fine-tuning all weights.
+    Under FSDP2 each process keeps (and swaps) its own shard of every parameter.
     ``with snapshot.swapped_in(model): ...`` temporarily loads the frozen weights into the
     resident model (e.g. to score the reference policy) and restores the live weights after.
     """
 
     def __init__(self, model: torch.nn.Module, storage="cpu"):
-        self.tensors = {n: p.detach().to(storage, copy=True)
+        self.tensors = {n: _local(p).detach().to(storage, copy=True)
                         for n, p in model.named_parameters() if p.requires_grad}
         if not self.tensors:
             raise ValueError("the model has no trainable parameters to snapshot.")
@@ -148,14 +154,16 @@ class WeightSnapshot:
         live = {}
         with torch.no_grad():
             for n, t in self.tensors.items():
-                live[n] = params[n].detach().to("cpu", copy=True)
-                params[n].copy_(t.to(params[n].device, params[n].dtype))
+                p = _local(params[n])
+                live[n] = p.detach().to("cpu", copy=True)
+                p.copy_(t.to(p.device, p.dtype))
         try:
             yield model
         finally:
             with torch.no_grad():
                 for n, t in live.items():
-                    params[n].copy_(t.to(params[n].device, params[n].dtype))
+                    p = _local(params[n])
+                    p.copy_(t.to(p.device, p.dtype))
 
 
 class LogProbCache:

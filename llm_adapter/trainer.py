@@ -118,6 +118,12 @@ class SelfPlayTrainer:
                              f"({accelerator.gradient_accumulation_steps}) differs from the "
                              f"config's ({cfg.gradient_accumulation_steps}).")
         self.accelerator = accelerator
+        if accelerator.distributed_type == DistributedType.DEEPSPEED:
+            # DeepSpeed sizes its micro-batch from a dataloader passed to prepare(); the
+            # trainer prepares its prompt loader later, so it states both numbers here.
+            ds = accelerator.state.deepspeed_plugin.deepspeed_config
+            ds["train_micro_batch_size_per_gpu"] = cfg.per_device_batch_size
+            ds["gradient_accumulation_steps"] = cfg.gradient_accumulation_steps
         params = [p for p in model.parameters() if p.requires_grad]
         if not params:
             raise ValueError("the model has no trainable parameters.")
