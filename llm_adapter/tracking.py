@@ -73,11 +73,12 @@ def make_trackers(targets, output_dir) -> list:
 
 #: (metric keys, panel title) of the run plot.
 PLOTTED = (
-    (("loss",), "loss"),
-    (("win_rate_vs_initial",), "win rate vs initial policy"),
-    (("kl_to_ref", "kl_step"), "KL estimates (k3, >= 0)"),
-    (("tokens_per_second",), "generated tokens / s"),
+    (("loss",), "loss (rule regression, mean over micro-batches)"),
+    (("win_rate_vs_initial",), "win rate of pi_t's samples vs the initial policy"),
+    (("kl_to_ref", "kl_step"), "KL per response (k3 estimates, never negative)"),
+    (("tokens_per_second",), "generated tokens / s (iteration wall clock)"),
 )
+_LEGEND = {"kl_to_ref": "KL(pi_t || pi_ref)", "kl_step": "KL(pi_t || pi_t+1)"}
 
 
 def plot_history(history: list[dict], path, title: str = "self-play run") -> Path:
@@ -86,6 +87,7 @@ def plot_history(history: list[dict], path, title: str = "self-play run") -> Pat
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     if not history:
         raise ValueError("nothing to plot: the history is empty.")
@@ -96,18 +98,23 @@ def plot_history(history: list[dict], path, title: str = "self-play run") -> Pat
     for ax, (keys, label) in zip(axes.flat, PLOTTED):
         for key in keys:
             ys = [h.get(key, float("nan")) for h in history]
-            ax.plot(steps, ys, marker="o", ms=3, label=key)
+            ax.plot(steps, ys, marker="o", ms=3, label=_LEGEND.get(key, key))
         if label.startswith("win rate"):
             ax.axhline(0.5, color="grey", lw=0.8, ls="--")
+            finite = [y for y in ys if y == y]
+            ax.set_ylim(min(finite + [0.45]) - 0.01, max(finite + [0.55]) + 0.01)
+        ax.ticklabel_format(axis="y", useOffset=False)
         ax.set_title(label, fontsize=10)
         ax.set_xlabel("self-play iteration")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if len(keys) > 1:
             ax.legend(fontsize=8)
     resets = [h["step"] for h in history if h.get("reference_updated")]
     for ax in axes.flat:
         for s in resets:
             ax.axvline(s, color="C3", lw=0.6, ls=":")
-    fig.suptitle(title + ("   (dotted: reference / magnet reset)" if resets else ""), fontsize=10)
+    fig.suptitle(title + ("   (dotted red: reference / magnet reset)" if resets else ""),
+                 fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
