@@ -41,7 +41,7 @@ from accelerate import Accelerator
 from accelerate.utils import DistributedType, GradientAccumulationPlugin
 
 from . import checkpoint, losses
-from .config import SelfPlayConfig
+from .config import ALGORITHMS, SelfPlayConfig
 from .judges import as_oracle
 from .kl import k3_kl
 from .logprobs import WeightSnapshot, _check_prompts, completion_logps, encode
@@ -52,8 +52,6 @@ from .sampling import generate, row_seed
 from .tracking import make_trackers, plot_history
 
 __all__ = ["SelfPlayConfig", "SelfPlayTrainer", "ALGORITHMS"]
-
-from .config import ALGORITHMS  # noqa: E402  (re-exported for backwards compatibility)
 
 _RESUMABLE_CHANGES = {"output_dir", "max_steps", "save_steps", "logging_steps", "report_to"}
 
@@ -107,12 +105,7 @@ class SelfPlayTrainer:
         self.prompts = (prepare_prompts(train_dataset, tokenizer)
                         if train_dataset is not None else None)
         if accelerator is None:
-            accelerator = Accelerator(
-                cpu=not torch.cuda.is_available(), mixed_precision=cfg.mixed_precision,
-                gradient_accumulation_plugin=GradientAccumulationPlugin(
-                    num_steps=cfg.gradient_accumulation_steps, sync_with_dataloader=False),
-                log_with=make_trackers(cfg.report_targets(), cfg.output_dir) or None,
-                project_dir=cfg.output_dir)
+            accelerator = _make_accelerator(cfg)
         elif accelerator.gradient_accumulation_steps != cfg.gradient_accumulation_steps:
             raise ValueError("the accelerator's gradient_accumulation_steps "
                              f"({accelerator.gradient_accumulation_steps}) differs from the "
@@ -134,6 +127,9 @@ class SelfPlayTrainer:
             optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate,
                                           weight_decay=cfg.weight_decay)
         self.model, self.optimizer = accelerator.prepare(model, optimizer)
+        judge_model = getattr(self.oracle, "model", None)
+        if isinstance(judge_model, torch.nn.Module):  # a reward model / LLM judge: same device
+            judge_model.to(accelerator.device)
         self.step_count = 0
         self.ref_version = 0
         self.initial = WeightSnapshot(self.unwrapped)
@@ -197,7 +193,7 @@ class SelfPlayTrainer:
     def _initial_samples(self, prompts, indices) -> list[list[list[int]]]:
         """Samples of the initial policy for each prompt, cached by ``indices`` (dataset indices,
         or prompt texts for explicit prompt lists)."""
-        n = self.args.initial_samples
+        n = self.args.initial_samples or 1
         missing = [(p, i) for p, i in zip(prompts, indices) if i not in self.initial_samples]
         missing = list(dict(((i, p) for p, i in missing)).items())
         if missing:
@@ -304,10 +300,10 @@ class SelfPlayTrainer:
             return acc.gather(v.to(self.device)).cpu()
 
         tokens = gathered("tokens")
-        seconds_all = gathered(torch.tensor([seconds]))
+        seconds_all = gathered(torch.tensor([seconds], dtype=torch.float64))
         metrics = {
             "step": self.step_count + 1,
-            "loss": float(gathered(torch.tensor([loss])).mean()),
+            "loss": float(gathered(torch.tensor([loss], dtype=torch.float64)).mean()),
             "win_rate_vs_initial": float(gathered("vs_initial").mean()),
             "kl_to_ref": float(gathered("kl_to_ref").mean()),
             "kl_step": float(gathered(torch.cat(kl_step)).mean()),
@@ -464,6 +460,25 @@ class SelfPlayTrainer:
         self.history = list(state["history"])
         self.initial_samples = {k: v for k, v in state["initial_samples"]}
         return self
+
+
+def _make_accelerator(cfg: SelfPlayConfig) -> Accelerator:
+    """The ``Accelerator`` for ``cfg``: mixed precision, gradient accumulation (not tied to the
+    end of the prompt loader), trackers, CPU when there is no GPU."""
+    try:
+        return Accelerator(
+            cpu=not torch.cuda.is_available(), mixed_precision=cfg.mixed_precision,
+            gradient_accumulation_plugin=GradientAccumulationPlugin(
+                num_steps=cfg.gradient_accumulation_steps, sync_with_dataloader=False),
+            log_with=make_trackers(cfg.report_targets(), cfg.output_dir) or None,
+            project_dir=cfg.output_dir)
+    except ValueError as e:
+        if "already been initialized" not in str(e):
+            raise
+        raise ValueError(f"this process already runs accelerate with another setting than "
+                         f"mixed_precision={cfg.mixed_precision!r}; one process runs one "
+                         "mixed-precision setting: start a new process, or pass "
+                         "accelerator= to the trainer.") from e
 
 
 def _index_seed(index) -> int:
