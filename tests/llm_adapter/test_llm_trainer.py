@@ -122,3 +122,15 @@ def test_bad_inputs_raise(tokenizer, tmp_path):
                           _config(tmp_path))
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         bad.step(PROMPTS)
+
+
+def test_bf16_mixed_precision_from_the_config(tokenizer, tmp_path):
+    tr = SelfPlayTrainer(models.tiny_causal_lm(tokenizer, seed=0), tokenizer, _oracle(),
+                         _config(tmp_path, mixed_precision="bf16"))
+    assert tr.accelerator.mixed_precision == "bf16"
+    before = _params(tr.model)
+    m = tr.step(PROMPTS)
+    assert m["loss"] == m["loss"] and m["kl_step"] >= 0
+    # autocast computes in bf16; the trained (master) weights stay float32
+    assert all(p.dtype == torch.float32 for p in tr.model.parameters())
+    assert any(not torch.equal(before[n], p) for n, p in tr.model.named_parameters())
