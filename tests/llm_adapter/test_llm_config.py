@@ -61,6 +61,7 @@ def test_from_paper_overrides_and_round_trip():
     ({"eta": math.nan}, "eta must be a finite positive number"),
     ({"learning_rate": 0.0}, "learning_rate must be a finite positive number"),
     ({"temp": -0.1}, "temp must be a finite number >= 0"),
+    ({"temp": math.inf}, "temp must be a finite number >= 0"),
     ({"temp": 0.0}, "mpo needs temp > 0"),
     ({"max_grad_norm": math.inf}, "max_grad_norm must be a finite positive number or None"),
     ({"weight_decay": -1.0}, "weight_decay must be a finite number >= 0"),
