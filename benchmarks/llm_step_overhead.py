@@ -31,11 +31,8 @@ import time
 
 import torch
 
-_K = 4
-_PROMPTS = 8
 
-
-def _setup(model_name):
+def _setup(model_name, n_prompts, k):
     from llm_adapter import models, prepare_prompts, prompt_dataset
 
     if model_name == "tiny":
@@ -43,9 +40,9 @@ def _setup(model_name):
         model = models.tiny_causal_lm(tokenizer, hidden=128, layers=2)
     else:
         model, tokenizer = models.load_model(model_name)
-    prompts = prepare_prompts(prompt_dataset(_PROMPTS), tokenizer)
+    prompts = prepare_prompts(prompt_dataset(n_prompts), tokenizer)
     completions = [[f"Answer {j}: " + "a short reply with a few words " * (1 + j % 3)
-                    for j in range(_K)] for _ in prompts]
+                    for j in range(k)] for _ in prompts]
     return model, tokenizer, prompts, completions
 
 
@@ -54,28 +51,28 @@ def _shard(items, rank, world):
     return items[rank * n:(rank + 1) * n]
 
 
-def _worker(variant, model_name, reps):
+def _worker(variant, model_name, reps, n_prompts, k):
     from llm_adapter import MatrixOracle, SelfPlayConfig, SelfPlayTrainer
     from llm_adapter.logprobs import encode
 
-    model, tokenizer, prompts, completions = _setup(model_name)
+    model, tokenizer, prompts, completions = _setup(model_name, n_prompts, k)
     world = int(os.environ.get("WORLD_SIZE", 1))
     rank = int(os.environ.get("RANK", 0))
     prompts, completions = _shard(prompts, rank, world), _shard(completions, rank, world)
-    flat_p = [p for p in prompts for _ in range(_K)]
+    flat_p = [p for p in prompts for _ in range(k)]
     flat_c = [c for group in completions for c in group]
     torch.manual_seed(0)
     if variant == "trainer":
-        cfg = SelfPlayConfig(algorithm="mpo", num_generations=_K, learning_rate=1e-5,
+        cfg = SelfPlayConfig(algorithm="mpo", num_generations=k, learning_rate=1e-5,
                              max_grad_norm=None, per_device_batch_size=len(prompts),
                              output_dir="/tmp/llm_step_overhead")
         trainer = SelfPlayTrainer(model, tokenizer, MatrixOracle([[0.5]]), cfg)
         dev = trainer.device
         old_tok, mask = trainer._token_logps(flat_p, flat_c)
-        old = old_tok.sum(-1).view(len(prompts), _K)
+        old = old_tok.sum(-1).view(len(prompts), k)
         rollout = {"prompts": flat_p, "completions": flat_c, "mask": mask, "old_tok": old_tok,
                    "ref_tok": old_tok, "old": old, "ref": old - 0.01 * torch.randn_like(old),
-                   "win": torch.rand(len(prompts), _K, device=dev)}
+                   "win": torch.rand(len(prompts), k, device=dev)}
 
         def step():
             trainer.optimisation_step([rollout])
@@ -131,8 +128,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _launch(variant, model, reps, processes) -> dict:
-    worker = [__file__, "--model", model, "--reps", str(reps), "--variant", variant]
+def _launch(variant, args, processes) -> dict:
+    worker = [__file__, "--model", args.model, "--reps", str(args.reps), "--prompts",
+              str(args.prompts), "-k", str(args.k), "--variant", variant]
     if processes == 1:
         cmd = [sys.executable, *worker]
     else:
@@ -150,20 +148,23 @@ def main(argv=None):
     ap.add_argument("--model", default="tiny")
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--processes", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--prompts", type=int, default=8, help="a multiple of every process count")
+    ap.add_argument("-k", type=int, default=4, help="completions per prompt")
     ap.add_argument("--variant", choices=["plain", "trainer"], help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.variant:
-        _worker(args.variant, args.model, args.reps)
+        _worker(args.variant, args.model, args.reps, args.prompts, args.k)
         return None
     results = {}
     for n in args.processes:
         res = {}
         for variant in ("plain", "trainer", "plain", "trainer"):  # interleaved, best of two
-            r = _launch(variant, args.model, args.reps, n)
+            r = _launch(variant, args, n)
             if variant not in res or r["median_s"] < res[variant]["median_s"]:
                 res[variant] = r
         results[n] = res
-    print(f"model {args.model}, {_PROMPTS} prompts x K={_K} = {_PROMPTS * _K} rows per step, "
+    print(f"model {args.model}, {args.prompts} prompts x K={args.k} = {args.prompts * args.k} "
+          "rows per step, "
           f"median of {args.reps} steps, best of 2 interleaved runs; OMP_NUM_THREADS="
           f"{os.environ.get('OMP_NUM_THREADS', '1')} per process")
     print(f"{'processes':>9} | {'plain fwd+bwd+AdamW':>20} | {'trainer step':>13} | "
