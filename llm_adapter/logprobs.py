@@ -2,7 +2,8 @@
 
 * :func:`encode` builds right-padded ``prompt + completion (+ EOS)`` rows with a completion mask.
 * :func:`completion_logps` sums the log-probabilities of completion tokens only (prompt and
-  padding masked, EOS kept); the log-softmax runs in float32 even when the model runs in bf16.
+  padding masked, EOS kept); the log-softmax runs in (at least) float32 even when the model runs
+  in bf16.
 * :func:`concatenated_logps` scores chosen and rejected completions in one forward pass.
 * :class:`WeightSnapshot` stores a frozen policy (pi_t, a reference, a magnet) as a copy of the
   *trainable* weights only (LoRA adapters, or every weight for full fine-tuning) on the host, and
@@ -85,14 +86,15 @@ def completion_logps(model, input_ids, attention_mask, completion_mask, per_toke
 
     Token ``t`` is scored by the logits at ``t-1``; prompt and padding positions contribute
     exactly 0 (they are removed with ``where``, so a non-finite logit there cannot leak). The
-    log-softmax is taken in float32 whatever the model's dtype.
+    log-softmax is taken in float32 for bf16 / fp16 models (float64 models stay float64).
     """
     if input_ids.shape != attention_mask.shape or input_ids.shape != completion_mask.shape:
         raise ValueError("input_ids, attention_mask and completion_mask must have one shape; got "
                          f"{tuple(input_ids.shape)}, {tuple(attention_mask.shape)}, "
                          f"{tuple(completion_mask.shape)}.")
     logits = model(input_ids=input_ids, attention_mask=attention_mask).logits[:, :-1]
-    logits = logits.float()
+    if logits.dtype not in (torch.float32, torch.float64):  # bf16 / fp16: upcast
+        logits = logits.float()
     targets = input_ids[:, 1:]
     tok = logits.gather(-1, targets[..., None]).squeeze(-1) - torch.logsumexp(logits, dim=-1)
     mask = (completion_mask[:, 1:] > 0) & (attention_mask[:, 1:] > 0)

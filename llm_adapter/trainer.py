@@ -161,12 +161,13 @@ class SelfPlayTrainer:
 
     @torch.no_grad()
     def _token_logps(self, prompts, completions, snapshot=None):
-        """Per-token log-probs ``[R, T]`` and mask under the current weights or ``snapshot``."""
+        """Per-token log-probs ``[R, T]`` (float32, or float64 for a float64 model) and mask
+        under the current weights or ``snapshot``."""
         ctx = snapshot.swapped_in(self.unwrapped) if snapshot is not None else (
             contextlib.nullcontext())
         with ctx:
             tok, mask = self._logps(self.unwrapped, prompts, completions, per_token=True)
-        return tok.float(), mask
+        return tok, mask
 
     @torch.no_grad()
     def sample(self, prompts, k: int, seeds, mixture=None) -> list[list[list[int]]]:
@@ -243,9 +244,9 @@ class SelfPlayTrainer:
         old, win, ref = r["old"], r["win"], r["ref"]
         if cfg.algorithm == "mpo_token":
             tok, mask = self._logps(self.model, r["prompts"], r["completions"], per_token=True)
-            return losses.mpo_token_loss(tok.float(), r["old_tok"], r["ref_tok"], mask,
+            return losses.mpo_token_loss(tok, r["old_tok"], r["ref_tok"], mask,
                                          win.flatten(), cfg.eta, cfg.temp)
-        logps = self._logps(self.model, r["prompts"], r["completions"]).float().view(old.shape)
+        logps = self._logps(self.model, r["prompts"], r["completions"]).view(old.shape)
         if cfg.algorithm == "sppo":
             return losses.sppo_pairwise_loss(logps, old, win, cfg.eta)
         if cfg.algorithm == "sppo_pointwise":
