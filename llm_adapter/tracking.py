@@ -106,7 +106,10 @@ def plot_history(history: list[dict], path, title: str = "self-play run") -> Pat
         ax.ticklabel_format(axis="y", useOffset=False)
         ax.set_title(label, fontsize=10)
         ax.set_xlabel("self-play iteration")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        if len(steps) <= 12:
+            ax.set_xticks(steps)
+        else:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         if len(keys) > 1:
             ax.legend(fontsize=8)
     resets = [h["step"] for h in history if h.get("reference_updated")]
