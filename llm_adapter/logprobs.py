@@ -2,7 +2,8 @@
 
 * :func:`encode` builds right-padded ``prompt + completion (+ EOS)`` rows with a completion mask.
 * :func:`completion_logps` sums the log-probabilities of completion tokens only (prompt and
-  padding masked, EOS kept); the log-softmax runs in float32 even when the model runs in bf16.
+  padding masked, EOS kept); the log-softmax runs in (at least) float32 even when the model runs
+  in bf16.
 * :func:`concatenated_logps` scores chosen and rejected completions in one forward pass.
 * :class:`WeightSnapshot` stores a frozen policy (pi_t, a reference, a magnet) as a copy of the
   *trainable* weights only (LoRA adapters, or every weight for full fine-tuning) on the host, and
@@ -85,14 +86,15 @@ def completion_logps(model, input_ids, attention_mask, completion_mask, per_toke
 
     Token ``t`` is scored by the logits at ``t-1``; prompt and padding positions contribute
     exactly 0 (they are removed with ``where``, so a non-finite logit there cannot leak). The
-    log-softmax is taken in float32 whatever the model's dtype.
+    log-softmax is taken in float32 for bf16 / fp16 models (float64 models stay float64).
     """
     if input_ids.shape != attention_mask.shape or input_ids.shape != completion_mask.shape:
         raise ValueError("input_ids, attention_mask and completion_mask must have one shape; got "
                          f"{tuple(input_ids.shape)}, {tuple(attention_mask.shape)}, "
                          f"{tuple(completion_mask.shape)}.")
     logits = model(input_ids=input_ids, attention_mask=attention_mask).logits[:, :-1]
-    logits = logits.float()
+    if logits.dtype not in (torch.float32, torch.float64):  # bf16 / fp16: upcast
+        logits = logits.float()
     targets = input_ids[:, 1:]
     tok = logits.gather(-1, targets[..., None]).squeeze(-1) - torch.logsumexp(logits, dim=-1)
     mask = (completion_mask[:, 1:] > 0) & (attention_mask[:, 1:] > 0)
@@ -116,16 +118,22 @@ def concatenated_logps(model, tokenizer, prompts, chosen, rejected, device=None,
     return logps[:b], logps[b:]
 
 
+def _local(p: torch.Tensor) -> torch.Tensor:
+    """This process's shard of a parameter (``DTensor.to_local()`` under FSDP2), else ``p``."""
+    return p.to_local() if hasattr(p, "to_local") else p
+
+
 class WeightSnapshot:
     """A frozen copy of a model's trainable weights, kept on ``storage`` (host by default).
 
     For a PEFT LoRA model only the adapter weights are copied; for full fine-tuning all weights.
+    Under FSDP2 each process keeps (and swaps) its own shard of every parameter.
     ``with snapshot.swapped_in(model): ...`` temporarily loads the frozen weights into the
     resident model (e.g. to score the reference policy) and restores the live weights after.
     """
 
     def __init__(self, model: torch.nn.Module, storage="cpu"):
-        self.tensors = {n: p.detach().to(storage, copy=True)
+        self.tensors = {n: _local(p).detach().to(storage, copy=True)
                         for n, p in model.named_parameters() if p.requires_grad}
         if not self.tensors:
             raise ValueError("the model has no trainable parameters to snapshot.")
@@ -148,14 +156,16 @@ class WeightSnapshot:
         live = {}
         with torch.no_grad():
             for n, t in self.tensors.items():
-                live[n] = params[n].detach().to("cpu", copy=True)
-                params[n].copy_(t.to(params[n].device, params[n].dtype))
+                p = _local(params[n])
+                live[n] = p.detach().to("cpu", copy=True)
+                p.copy_(t.to(p.device, p.dtype))
         try:
             yield model
         finally:
             with torch.no_grad():
                 for n, t in live.items():
-                    params[n].copy_(t.to(params[n].device, params[n].dtype))
+                    p = _local(params[n])
+                    p.copy_(t.to(p.device, p.dtype))
 
 
 class LogProbCache:

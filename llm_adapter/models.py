@@ -108,13 +108,8 @@ def load_prompts(n: int | None = None) -> list[str]:
 
 
 def format_prompts(tokenizer, prompts, system: str | None = None) -> list[str]:
-    """Wrap raw prompts in the tokenizer's chat template (if it has one), ready for generation."""
-    if not getattr(tokenizer, "chat_template", None):
-        return list(prompts)
-    out = []
-    for p in prompts:
-        msgs = ([{"role": "system", "content": system}] if system else []) + [
-            {"role": "user", "content": p}]
-        out.append(tokenizer.apply_chat_template(msgs, tokenize=False,
-                                                 add_generation_prompt=True))
-    return out
+    """Wrap raw prompts in the tokenizer's chat template (if it has one), ready for generation;
+    the same as :func:`llm_adapter.prompts.prepare_prompts` ``(prompts, tokenizer, system)``."""
+    from .prompts import prepare_prompts
+
+    return prepare_prompts(list(prompts), tokenizer, system)

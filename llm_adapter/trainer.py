@@ -1,365 +1,492 @@
-"""Self-play preference optimisation of a Hugging Face causal LM with the rules of the core.
+"""Self-play preference optimisation of a Hugging Face causal LM with the rules of the core,
+on ``accelerate`` so that one script runs on a CPU, one GPU, or many (DDP, FSDP, DeepSpeed).
 
-Each iteration ``t`` of :class:`SelfPlayTrainer`:
+Each iteration ``t`` of :class:`SelfPlayTrainer` (``max_steps`` of them):
 
-1. samples ``K`` responses per prompt from ``pi_t`` (the current model; ``generate`` with pure
-   ancestral sampling: ``top_k=0``, ``top_p=1``), or for Nash-MD from the token-level geometric
-   mixture ``pi_t^(1-eta tau) pi_ref^(eta tau)`` (:mod:`llm_adapter.mixture`);
-2. queries the preference oracle on the ``K x K`` pairs and estimates ``P_hat(y > pi_t)`` as row
-   means (self-term 1/2 included);
-3. scores the samples under the frozen policies ``pi_t`` and the reference / magnet (one resident
-   model: frozen policies are :class:`~llm_adapter.logprobs.WeightSnapshot` s swapped in, and
-   their log-probs are cached);
-4. computes target log-ratios with the rule (``gametheory.rules`` via :mod:`llm_adapter.losses`)
-   and takes ``epochs`` passes of ``torch.optim.AdamW`` over the loss;
-5. advances the schedules: the reference / magnet is reset to the current policy every
-   ``ref_every`` iterations (MPO's magnet reset, COMAL's outer step ``R``).
+1. takes this process's share of a global batch of prompts (the prompt stream is a fixed
+   shuffle per epoch, sharded by ``accelerator.prepare`` of a ``DataLoader``; the global batch is
+   ``per_device_batch_size * gradient_accumulation_steps * num_processes`` prompts);
+2. samples ``num_generations`` responses per prompt from ``pi_t`` (or, for Nash-MD, from the
+   token-level geometric mixture ``pi_t^(1-eta tau) pi_ref^(eta tau)``), each response from its own
+   seeded generator (:mod:`llm_adapter.sampling`), so the samples do not depend on how the batch
+   is split across processes;
+3. judges the ``K x K`` pairs of each prompt and estimates ``P_hat(y > pi_t)`` as row means;
+4. scores the samples under the frozen ``pi_t`` and the reference / magnet (one resident model:
+   frozen policies are :class:`~llm_adapter.logprobs.WeightSnapshot` s swapped in);
+5. takes ``num_iterations`` optimiser steps on the rule's loss (:mod:`llm_adapter.losses`), each
+   accumulating gradients over the micro-batches (``accelerator.accumulate``; DDP averages
+   across processes, so the step equals one step on the whole global batch);
+6. resets the reference / magnet to the current policy every ``ref_update_steps`` iterations
+   (MPO's magnet reset, COMAL's outer step).
 
-Logged per iteration: win rate of ``pi_t`` against samples of the initial policy,
-``KL(pi_t || pi_ref)`` and ``KL(pi_t || pi_{t+1})`` (Monte-Carlo estimates on the samples of
-``pi_t``), the loss and seconds. :meth:`SelfPlayTrainer.save` / :meth:`load` checkpoint the
-trainable weights (safetensors) and the trainer state (``torch.save``, loaded with
-``weights_only=True``); a resumed run equals an uninterrupted one. PEFT LoRA models work
-unchanged (only adapter weights are trainable and snapshotted). CUDA and bf16 autocast are used
-when available.
+Sampling, judging and scoring run on each process for its own prompts; the per-prompt win rates
+and KL estimates are gathered for logging. Only the main process logs (``report_to``), saves and
+plots. Logged per iteration: the loss, the win rate of ``pi_t``'s samples against the initial
+policy's, ``kl_to_ref`` = ``KL(pi_t || pi_ref)`` and ``kl_step`` = ``KL(pi_t || pi_{t+1})`` (k3
+estimates on the samples, never negative: :mod:`llm_adapter.kl`), response length, generated
+tokens per second and seconds. Checkpoints: :mod:`llm_adapter.checkpoint`.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
+import json
+import random
 import time
+import zlib
 from pathlib import Path
 
 import torch
+from accelerate import Accelerator
+from accelerate.utils import DistributedType, GradientAccumulationPlugin
 
-from . import losses
-from .logprobs import LogProbCache, WeightSnapshot, _check_prompts, completion_logps, encode
+from . import checkpoint, losses
+from .config import ALGORITHMS, SelfPlayConfig
+from .judges import as_oracle
+from .kl import k3_kl
+from .logprobs import WeightSnapshot, _check_prompts, completion_logps, encode
 from .mixture import GeometricMixtureProcessor
 from .oracles import estimate_win_rates
+from .prompts import prepare_prompts
+from .sampling import generate, row_seed
+from .tracking import make_trackers, plot_history
 
 __all__ = ["SelfPlayConfig", "SelfPlayTrainer", "ALGORITHMS"]
 
-ALGORITHMS = ("sppo", "sppo_pointwise", "mpo", "mpo_token", "comal", "inpo", "nash_md")
+_RESUMABLE_CHANGES = {"output_dir", "max_steps", "save_steps", "logging_steps", "report_to"}
 
 
-@dataclasses.dataclass
-class SelfPlayConfig:
-    """Hyper-parameters of :class:`SelfPlayTrainer`.
+class _PromptStream(torch.utils.data.Dataset):
+    """``(stream position, dataset index)`` pairs: epoch ``e`` is the dataset in the order of
+    ``random.Random(seed + e).shuffle``; the stream is as long as ``max_steps`` global batches."""
 
-    ``eta``: the rule's step size (SPPO ``beta = 1/eta``). ``temp``: MPO's magnet strength
-    ``alpha`` / COMAL-INPO's ``tau``. ``ref_every``: iterations between resets of the reference /
-    magnet to the current policy (None: the reference stays at the initial policy, i.e. INPO).
-    """
+    def __init__(self, n_prompts: int, length: int, seed: int):
+        self.order: list[int] = []
+        epoch = 0
+        while len(self.order) < length:
+            perm = list(range(n_prompts))
+            random.Random(seed + epoch).shuffle(perm)
+            self.order += perm
+            epoch += 1
+        self.order = self.order[:length]
 
-    algorithm: str = "mpo"
-    eta: float = 1.0
-    temp: float = 0.1
-    ref_every: int | None = None
-    k: int = 4
-    prompts_per_step: int = 4
-    epochs: int = 1
-    lr: float = 1e-5
-    weight_decay: float = 0.0
-    max_grad_norm: float | None = 1.0
-    max_new_tokens: int = 32
-    temperature: float = 1.0
-    initial_samples: int = 2
-    seed: int = 0
+    def __len__(self) -> int:
+        return len(self.order)
 
-    def __post_init__(self):
-        if self.algorithm not in ALGORITHMS:
-            raise ValueError(f"algorithm must be one of {ALGORITHMS}; got {self.algorithm!r}.")
-        for name in ("eta", "temp", "lr", "temperature"):
-            if not getattr(self, name) > 0:
-                raise ValueError(f"{name} must be positive; got {getattr(self, name)!r}.")
-        for name in ("k", "prompts_per_step", "epochs", "max_new_tokens", "initial_samples"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be a positive integer.")
-        if self.k < 2 and self.algorithm != "mpo_token":
-            raise ValueError("k must be >= 2: the pairwise losses compare responses of a prompt.")
-        if self.ref_every is not None and self.ref_every < 1:
-            raise ValueError("ref_every must be a positive integer or None.")
-        if self.algorithm == "nash_md" and self.eta * self.temp > 1:
-            raise ValueError(
-                f"nash_md mixes pi_t^(1-eta*temp) pi_ref^(eta*temp): eta * temp must be <= 1; "
-                f"got {self.eta * self.temp:g}."
-            )
+    def __getitem__(self, i: int):
+        return i, self.order[i]
+
+
+def _collate(items):
+    return list(items)
 
 
 class SelfPlayTrainer:
     """Self-play trainer for ``model`` (a ``transformers`` causal LM, optionally PEFT-wrapped).
 
-    ``oracle(prompts, a, b) -> [B]`` gives ``P(a > b | prompt)``; responses are passed as
-    token-id lists (the :class:`~llm_adapter.oracles.LLMJudge` decodes them).
+    ``judge``: an oracle, a pairwise judge or a reward model (:func:`llm_adapter.judges.as_oracle`).
+    ``train_dataset``: a ``datasets.Dataset`` with a ``prompt`` column or a list of prompts
+    (chat-templated when the tokenizer has a template; :func:`llm_adapter.prompts.prepare_prompts`).
+    ``args``: a :class:`~llm_adapter.config.SelfPlayConfig` (default: MPO's settings).
+    ``accelerator``: an ``accelerate.Accelerator`` to use instead of the one built from ``args``.
     """
 
-    def __init__(self, model, tokenizer, oracle, config: SelfPlayConfig | None = None,
-                 device=None, bf16: bool | None = None):
-        self.config = config or SelfPlayConfig()
-        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        self.model = model.to(self.device)
-        self.tokenizer, self.oracle = tokenizer, oracle
+    def __init__(self, model, tokenizer, judge, args: SelfPlayConfig | None = None,
+                 train_dataset=None, accelerator: Accelerator | None = None,
+                 reward_tokenizer=None):
+        self.args = args if args is not None else SelfPlayConfig()
+        if not isinstance(self.args, SelfPlayConfig):
+            raise ValueError(f"args must be a SelfPlayConfig; got {type(self.args).__name__}.")
+        cfg = self.args
+        self.tokenizer = tokenizer
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
-        if bf16 is None:
-            bf16 = self.device.type == "cuda" and torch.cuda.is_bf16_supported()
-        self.bf16 = bool(bf16)
+        self.oracle = as_oracle(judge, tokenizer, reward_tokenizer)
+        self.prompts = (prepare_prompts(train_dataset, tokenizer)
+                        if train_dataset is not None else None)
+        if accelerator is None:
+            accelerator = _make_accelerator(cfg)
+        elif accelerator.gradient_accumulation_steps != cfg.gradient_accumulation_steps:
+            raise ValueError("the accelerator's gradient_accumulation_steps "
+                             f"({accelerator.gradient_accumulation_steps}) differs from the "
+                             f"config's ({cfg.gradient_accumulation_steps}).")
+        self.accelerator = accelerator
+        if accelerator.distributed_type == DistributedType.DEEPSPEED:
+            # DeepSpeed sizes its micro-batch from a dataloader passed to prepare(); the
+            # trainer prepares its prompt loader later, so it states both numbers here.
+            ds = accelerator.state.deepspeed_plugin.deepspeed_config
+            ds["train_micro_batch_size_per_gpu"] = cfg.per_device_batch_size
+            ds["gradient_accumulation_steps"] = cfg.gradient_accumulation_steps
         params = [p for p in model.parameters() if p.requires_grad]
         if not params:
             raise ValueError("the model has no trainable parameters.")
-        self.optimizer = torch.optim.AdamW(params, lr=self.config.lr,
-                                           weight_decay=self.config.weight_decay)
-        self.iteration = 0
+        if cfg.optim == "rmsprop":
+            optimizer = torch.optim.RMSprop(params, lr=cfg.learning_rate,
+                                            weight_decay=cfg.weight_decay)
+        else:
+            optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate,
+                                          weight_decay=cfg.weight_decay)
+        self.model, self.optimizer = accelerator.prepare(model, optimizer)
+        judge_model = getattr(self.oracle, "model", None)
+        if isinstance(judge_model, torch.nn.Module):  # a reward model / LLM judge: same device
+            judge_model.to(accelerator.device)
+        self.step_count = 0
         self.ref_version = 0
-        self.initial = WeightSnapshot(model)
+        self.initial = WeightSnapshot(self.unwrapped)
         self.reference = self.initial
-        self.cache = LogProbCache()
-        self.initial_samples: dict[str, list[list[int]]] = {}
+        self.initial_samples: dict[int, list[list[int]]] = {}
         self.history: list[dict] = []
+        self._trackers_started = False
 
-    # ------------------------------------------------------------------ helpers
-    def _autocast(self):
-        if not self.bf16:
-            return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=torch.bfloat16)
+    # ------------------------------------------------------------------ small helpers
+    @property
+    def unwrapped(self):
+        """The model without the DDP / FSDP wrapper (what ``generate`` and snapshots use)."""
+        return self.accelerator.unwrap_model(self.model)
+
+    @property
+    def device(self) -> torch.device:
+        return self.accelerator.device
+
+    @property
+    def global_batch_size(self) -> int:
+        """Prompts per self-play iteration over all processes."""
+        cfg = self.args
+        return (cfg.per_device_batch_size * cfg.gradient_accumulation_steps
+                * self.accelerator.num_processes)
+
+    def _logps(self, model, prompts, completions, per_token=False):
+        batch = encode(self.tokenizer, prompts, completions, add_eos=False, device=self.device)
+        return completion_logps(model, **batch, per_token=per_token)
 
     @torch.no_grad()
-    def sample(self, prompts, k: int, seed: int, mixture=None) -> list[list[list[int]]]:
-        """``k`` responses per prompt from the current model, as token ids cut after EOS.
+    def _token_logps(self, prompts, completions, snapshot=None):
+        """Per-token log-probs ``[R, T]`` (float32, or float64 for a float64 model) and mask
+        under the current weights or ``snapshot``."""
+        ctx = snapshot.swapped_in(self.unwrapped) if snapshot is not None else (
+            contextlib.nullcontext())
+        with ctx:
+            tok, mask = self._logps(self.unwrapped, prompts, completions, per_token=True)
+        return tok, mask
 
-        ``mixture=(snapshot, beta)`` samples from the token-level geometric mixture
-        ``pi^(1-beta) snapshot^beta`` instead (Nash-MD; :mod:`llm_adapter.mixture`).
-        """
+    @torch.no_grad()
+    def sample(self, prompts, k: int, seeds, mixture=None) -> list[list[list[int]]]:
+        """``k`` responses per prompt from the current policy (``seeds``: one per response,
+        prompt-major). ``mixture=(snapshot, beta)`` samples Nash-MD's geometric mixture
+        ``pi^(1-beta) snapshot^beta`` instead (:mod:`llm_adapter.mixture`)."""
         _check_prompts(prompts)
-        tok, cfg = self.tokenizer, self.config
-        torch.manual_seed(seed)
-        side = tok.padding_side
-        tok.padding_side = "left"
-        try:
-            enc = tok(list(prompts), return_tensors="pt", padding=True).to(self.device)
-        finally:
-            tok.padding_side = side
-        self.model.eval()
+        model = self.unwrapped
+        model.eval()
         processors = []
         if mixture is not None:
-            prompt_mask = enc["attention_mask"].repeat_interleave(k, dim=0)
-            processors.append(GeometricMixtureProcessor(self.model, mixture[0], mixture[1],
-                                                        prompt_mask))
-        with self._autocast():
-            out = self.model.generate(**enc, do_sample=True, num_return_sequences=k,
-                                      logits_processor=processors,
-                                      max_new_tokens=cfg.max_new_tokens,
-                                      temperature=cfg.temperature, top_k=0, top_p=1.0,
-                                      pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id)
-        gen = out[:, enc["input_ids"].shape[1]:].cpu().tolist()
-        responses = []
-        for ids in gen:
-            if tok.eos_token_id in ids:
-                ids = ids[: ids.index(tok.eos_token_id) + 1]
-            responses.append(ids)
-        return [responses[i * k:(i + 1) * k] for i in range(len(prompts))]
+            side = self.tokenizer.padding_side
+            self.tokenizer.padding_side = "left"
+            try:
+                mask = self.tokenizer(list(prompts), return_tensors="pt",
+                                      padding=True)["attention_mask"]
+            finally:
+                self.tokenizer.padding_side = side
+            processors.append(GeometricMixtureProcessor(
+                model, mixture[0], mixture[1], mask.repeat_interleave(k, 0).to(self.device)))
+        return generate(model, self.tokenizer, prompts, k, seeds, self.args.max_new_tokens,
+                        self.args.temperature, processors)
 
-    def _logps(self, prompts, completions, per_token=False):
-        batch = encode(self.tokenizer, prompts, completions, add_eos=False, device=self.device)
-        with self._autocast():
-            return completion_logps(self.model, **batch, per_token=per_token)
+    def _initial_samples(self, prompts, indices) -> list[list[list[int]]]:
+        """Samples of the initial policy for each prompt, cached by ``indices`` (dataset indices,
+        or prompt texts for explicit prompt lists)."""
+        n = self.args.initial_samples or 1
+        missing = [(p, i) for p, i in zip(prompts, indices) if i not in self.initial_samples]
+        missing = list(dict(((i, p) for p, i in missing)).items())
+        if missing:
+            seeds = [row_seed(self.args.seed, -1, _index_seed(i), j) for i, _ in missing
+                     for j in range(n)]
+            with self.initial.swapped_in(self.unwrapped):
+                groups = self.sample([p for _, p in missing], n, seeds)
+            self.initial_samples.update({i: g for (i, _), g in zip(missing, groups)})
+        return [self.initial_samples[i] for i in indices]
 
-    @torch.no_grad()
-    def _frozen_logps(self, name, snapshot, prompts, completions):
-        def compute(p, c):
-            ctx = snapshot.swapped_in(self.model) if snapshot is not None else (
-                contextlib.nullcontext())
-            with ctx:
-                return self._logps(p, c)
+    # ------------------------------------------------------------------ one iteration
+    def _rollout(self, items) -> dict:
+        """Sample, judge and score one micro-batch ``items = [(stream pos, dataset index)]``
+        (or ``[(pos, index, prompt text)]``) of this process."""
+        cfg = self.args
+        k = cfg.num_generations
+        positions = [it[0] for it in items]
+        indices = [it[1] for it in items]
+        prompts = [it[2] if len(it) > 2 else self.prompts[it[1]] for it in items]
+        mixture = (self.reference, cfg.eta * cfg.temp) if cfg.algorithm == "nash_md" else None
+        seeds = [row_seed(cfg.seed, self.step_count, pos, j) for pos in positions
+                 for j in range(k)]
+        responses = self.sample(prompts, k, seeds, mixture=mixture)
+        win = estimate_win_rates(self.oracle, prompts, responses).float()  # [b, K]
+        if cfg.initial_samples:
+            vs_initial = estimate_win_rates(self.oracle, prompts, responses,
+                                            self._initial_samples(prompts, indices)).mean(-1)
+        else:
+            vs_initial = torch.full((len(prompts),), float("nan"))
+        b = len(prompts)
+        flat_p = [p for p in prompts for _ in range(k)]
+        flat_c = [c for group in responses for c in group]
+        old_tok, mask = self._token_logps(flat_p, flat_c)
+        ref_tok, _ = self._token_logps(flat_p, flat_c, self.reference)
+        return {
+            "prompts": flat_p, "completions": flat_c, "mask": mask,
+            "old_tok": old_tok, "ref_tok": ref_tok,
+            "old": old_tok.sum(-1).view(b, k), "ref": ref_tok.sum(-1).view(b, k),
+            "win": win.to(self.device), "vs_initial": vs_initial.float(),
+            "kl_to_ref": k3_kl(old_tok, ref_tok, mask).view(b, k).mean(-1).cpu(),
+            "tokens": torch.tensor([sum(len(c) for c in responses[i]) for i in range(b)],
+                                   dtype=torch.float32),
+        }
 
-        return self.cache.get(name, prompts, completions, compute)
-
-    def _ensure_initial_samples(self, prompts) -> None:
-        missing = [p for p in dict.fromkeys(prompts) if p not in self.initial_samples]
-        if not missing:
-            return
-        with self.initial.swapped_in(self.model):
-            groups = self.sample(missing, self.config.initial_samples,
-                                 seed=self.config.seed * 7919 + 17)
-        self.initial_samples.update(zip(missing, groups))
-
-    def _loss(self, rows, logps, old, win, ref):
-        cfg = self.config
+    def _loss(self, r) -> torch.Tensor:
+        cfg = self.args
+        old, win, ref = r["old"], r["win"], r["ref"]
+        if cfg.algorithm == "mpo_token":
+            tok, mask = self._logps(self.model, r["prompts"], r["completions"], per_token=True)
+            return losses.mpo_token_loss(tok, r["old_tok"], r["ref_tok"], mask,
+                                         win.flatten(), cfg.eta, cfg.temp)
+        logps = self._logps(self.model, r["prompts"], r["completions"]).view(old.shape)
         if cfg.algorithm == "sppo":
             return losses.sppo_pairwise_loss(logps, old, win, cfg.eta)
         if cfg.algorithm == "sppo_pointwise":
             return losses.sppo_loss(logps.flatten(), old.flatten(), win.flatten(), cfg.eta)
-        if cfg.algorithm == "mpo":
+        if cfg.algorithm in ("mpo",):
             return losses.mpo_loss(logps, old, win, ref, cfg.eta, cfg.temp)
         if cfg.algorithm == "nash_md":  # win rates are against the mixture policy
             return losses.nash_md_loss(logps, old, win, ref, cfg.eta, cfg.temp)
         return losses.inpo_loss(logps, old, win, ref, cfg.eta, cfg.temp)
 
-    def optimisation_step(self, prompts, completions, old, win, ref, token_frozen=None) -> float:
-        """One optimiser step on a minibatch; returns the loss.
-
-        ``prompts``, ``completions``: ``B*K`` rows (prompt-major); ``old``, ``win``, ``ref``:
-        ``[B, K]`` (cached log-probs of ``pi_t`` and the reference, win rates);
-        ``token_frozen``: ``(pi_t, magnet)`` per-token log-probs for ``mpo_token``.
-        """
-        cfg = self.config
-        if cfg.algorithm == "mpo_token":
-            tok, mask = self._logps(prompts, completions, per_token=True)
-            loss = losses.mpo_token_loss(tok, *token_frozen, mask, win.flatten(), cfg.eta,
-                                         cfg.temp)
-        else:
-            logps = self._logps(prompts, completions).view(old.shape)
-            loss = self._loss(None, logps, old, win, ref)
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if cfg.max_grad_norm:
-            torch.nn.utils.clip_grad_norm_(
-                [p for g in self.optimizer.param_groups for p in g["params"]], cfg.max_grad_norm)
-        self.optimizer.step()
-        return loss.item()
-
-    # ------------------------------------------------------------------ one iteration
-    def step(self, prompts) -> dict:
-        """One self-play iteration on ``prompts``; returns the logged metrics."""
-        _check_prompts(prompts)
-        cfg, t0 = self.config, time.perf_counter()
-        prompts = list(prompts)
-        self._ensure_initial_samples(prompts)
-        # Nash-MD samples from (and estimates win rates against) the geometric mixture.
-        mixture = (self.reference, cfg.eta * cfg.temp) if cfg.algorithm == "nash_md" else None
-        responses = self.sample(prompts, cfg.k, seed=cfg.seed * 1_000_003 + self.iteration,
-                                mixture=mixture)
-        win = estimate_win_rates(self.oracle, prompts, responses).float()  # [B, K]
-        vs_initial = estimate_win_rates(self.oracle, prompts, responses,
-                                        [self.initial_samples[p] for p in prompts])
-        b, k = len(prompts), cfg.k
-        flat_p = [p for p in prompts for _ in range(k)]
-        flat_c = [c for group in responses for c in group]
-        old = self._frozen_logps(f"pi_{self.iteration}", None, flat_p, flat_c).view(b, k)
-        ref = self._frozen_logps(f"ref_{self.ref_version}", self.reference, flat_p,
-                                 flat_c).view(b, k)
-        starts = range(0, b, cfg.prompts_per_step)
-        token_frozen = {}
-        if cfg.algorithm == "mpo_token":  # per-token log-probs of pi_t and the magnet, per batch
-            with torch.no_grad():
-                for s in starts:
-                    rows = range(s * k, min(s + cfg.prompts_per_step, b) * k)
-                    sp, sc = [flat_p[i] for i in rows], [flat_c[i] for i in rows]
-                    tok_old, _ = self._logps(sp, sc, per_token=True)
-                    with self.reference.swapped_in(self.model):
-                        tok_ref, _ = self._logps(sp, sc, per_token=True)
-                    token_frozen[s] = (tok_old, tok_ref)
-        old, ref, win = old.to(self.device), ref.to(self.device), win.to(self.device)
-
+    def _optimise(self, rollouts) -> float:
+        """``num_iterations`` optimiser steps, each accumulating over ``rollouts``; returns the
+        mean loss over micro-batches and passes (this process)."""
+        cfg, acc = self.args, self.accelerator
         self.model.eval()  # no dropout: the trained log-probs are those of the policy sampled
-        total, n = 0.0, 0
-        for _ in range(cfg.epochs):
-            for s in starts:
-                rows = list(range(s * k, min(s + cfg.prompts_per_step, b) * k))
-                sp, sc = [flat_p[i] for i in rows], [flat_c[i] for i in rows]
-                sl = slice(s, s + cfg.prompts_per_step)
-                total += self.optimisation_step(sp, sc, old[sl], win[sl], ref[sl],
-                                                token_frozen.get(s))
-                n += 1
-        with torch.no_grad():
-            new = self._logps(flat_p, flat_c).view(b, k).float()
+        total = 0.0
+        for _ in range(cfg.num_iterations):
+            for r in rollouts:
+                with acc.accumulate(self.model):
+                    loss = self._loss(r)
+                    acc.backward(loss)
+                    if acc.sync_gradients and cfg.max_grad_norm is not None:
+                        acc.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm)
+                    self.optimizer.step()
+                    self.optimizer.zero_grad(set_to_none=True)
+                total += float(loss.detach())
+        return total / (cfg.num_iterations * len(rollouts))
+
+    def optimisation_step(self, rollouts) -> float:
+        """The optimisation part of an iteration on prepared rollouts (see :meth:`_rollout`);
+        exposed for benchmarks. Returns the mean loss."""
+        return self._optimise(rollouts)
+
+    def _iteration(self, micro_batches) -> dict:
+        cfg, acc = self.args, self.accelerator
+        if len(micro_batches) % cfg.gradient_accumulation_steps:
+            raise ValueError(f"{len(micro_batches)} micro-batches is not a multiple of "
+                             f"gradient_accumulation_steps={cfg.gradient_accumulation_steps}.")
+        t0 = time.perf_counter()
+        rollouts = [self._rollout(mb) for mb in micro_batches]
+        loss = self._optimise(rollouts)
+        kl_step = []
+        for r in rollouts:
+            new_tok, _ = self._token_logps(r["prompts"], r["completions"])
+            kl = k3_kl(r["old_tok"], new_tok, r["mask"])
+            kl_step.append(kl.view(-1, cfg.num_generations).mean(-1).cpu())
+        seconds = time.perf_counter() - t0
+
+        def gathered(key_or_values):
+            v = (torch.cat([r[key_or_values] for r in rollouts])
+                 if isinstance(key_or_values, str) else key_or_values)
+            return acc.gather(v.to(self.device)).cpu()
+
+        tokens = gathered("tokens")
+        seconds_all = gathered(torch.tensor([seconds], dtype=torch.float64))
         metrics = {
-            "iteration": self.iteration,
-            "loss": total / n,
-            "win_rate_vs_initial": float(vs_initial.mean()),
-            "kl_to_ref": float((old - ref).mean()),
-            "kl_step": float((old - new).mean()),
-            "mean_response_tokens": sum(map(len, flat_c)) / len(flat_c),
-            "seconds": time.perf_counter() - t0,
+            "step": self.step_count + 1,
+            "loss": float(gathered(torch.tensor([loss], dtype=torch.float64)).mean()),
+            "win_rate_vs_initial": float(gathered("vs_initial").mean()),
+            "kl_to_ref": float(gathered("kl_to_ref").mean()),
+            "kl_step": float(gathered(torch.cat(kl_step)).mean()),
+            "mean_response_tokens": float(tokens.mean()) / cfg.num_generations,
+            "tokens_per_second": float(tokens.sum()) / float(seconds_all.max()),
+            "seconds": float(seconds_all.max()),
+            "reference_version": self.ref_version,
         }
-        self.cache.clear(f"pi_{self.iteration}")
-        self.iteration += 1
-        if cfg.ref_every and self.iteration % cfg.ref_every == 0:
-            self.cache.clear(f"ref_{self.ref_version}")
-            self.reference = WeightSnapshot(self.model)
-            self.ref_version += 1
+        self.step_count += 1
+        metrics["reference_updated"] = self._advance_reference()
         self.history.append(metrics)
         return metrics
 
-    def train(self, prompts, iterations: int, checkpoint_dir=None, progress: bool = True) -> list:
-        """Run ``iterations`` iterations (each on all ``prompts``) with a tqdm progress bar;
-        checkpoint to ``checkpoint_dir`` after each iteration if given."""
+    def _advance_reference(self) -> bool:
+        """Reset the reference / magnet to the current policy if the schedule says so."""
+        period = self.args.ref_update_steps
+        if period and self.step_count % period == 0:
+            self.reference = WeightSnapshot(self.unwrapped)
+            self.ref_version += 1
+            return True
+        return False
+
+    def step(self, prompts) -> dict:
+        """One self-play iteration on an explicit list of this process's ``prompts`` (split into
+        micro-batches of ``per_device_batch_size``); returns the logged metrics."""
+        _check_prompts(prompts)
+        cfg = self.args
+        items = [(i, p, p) for i, p in enumerate(prompts)]  # initial samples cached by text
+        size = cfg.per_device_batch_size
+        return self._iteration([items[s:s + size] for s in range(0, len(items), size)])
+
+    # ------------------------------------------------------------------ the run
+    def _dataloader(self):
+        cfg = self.args
+        stream = _PromptStream(len(self.prompts), cfg.max_steps * self.global_batch_size,
+                               cfg.seed)
+        loader = torch.utils.data.DataLoader(stream, batch_size=cfg.per_device_batch_size,
+                                             shuffle=False, collate_fn=_collate)
+        loader = self.accelerator.prepare(loader)
+        done = self.step_count * cfg.gradient_accumulation_steps
+        return self.accelerator.skip_first_batches(loader, done) if done else loader
+
+    def train(self, resume_from_checkpoint=None, progress: bool = True) -> list[dict]:
+        """Run self-play iterations until ``max_steps``; returns this call's metrics.
+
+        ``resume_from_checkpoint``: a checkpoint folder, or True for the latest
+        ``checkpoint-<step>`` under ``output_dir``. Logs every ``logging_steps``, checkpoints
+        every ``save_steps``, and at the end writes ``history.json`` and ``selfplay_run.png`` to
+        ``output_dir`` (main process).
+        """
         from tqdm.auto import tqdm
 
+        cfg, acc = self.args, self.accelerator
+        if self.prompts is None:
+            raise ValueError("no prompts: pass train_dataset= to the trainer (a datasets.Dataset "
+                             "with a 'prompt' column or a list of prompts).")
+        if resume_from_checkpoint:
+            path = (checkpoint.latest_checkpoint(cfg.output_dir)
+                    if resume_from_checkpoint is True else resume_from_checkpoint)
+            if path is None:
+                raise ValueError(f"no checkpoint-<step> folder under {cfg.output_dir} to resume.")
+            self.load_checkpoint(path)
+        if not self._trackers_started and cfg.report_targets():
+            acc.init_trackers("selfplay", config=_flat(cfg.to_dict()))
+            self._trackers_started = True
+        loader = iter(self._dataloader())
         out = []
-        bar = tqdm(range(iterations), desc=self.config.algorithm, disable=not progress)
+        bar = tqdm(range(self.step_count, cfg.max_steps), desc=cfg.algorithm,
+                   disable=not (progress and acc.is_main_process))
         for _ in bar:
-            m = self.step(prompts)
+            micro_batches = [next(loader) for _ in range(cfg.gradient_accumulation_steps)]
+            m = self._iteration(micro_batches)
             out.append(m)
             bar.set_postfix(loss=f"{m['loss']:.3g}", win0=f"{m['win_rate_vs_initial']:.3f}",
                             kl_ref=f"{m['kl_to_ref']:.3g}")
-            if checkpoint_dir is not None:
-                self.save(checkpoint_dir)
+            if self.step_count % cfg.logging_steps == 0 and cfg.report_targets():
+                acc.log({k: float(v) for k, v in m.items() if k != "step"},
+                        step=self.step_count)
+            if cfg.save_steps and self.step_count % cfg.save_steps == 0:
+                self.save_checkpoint(Path(cfg.output_dir) / f"checkpoint-{self.step_count}")
+        if acc.is_main_process and self.history:
+            out_dir = Path(cfg.output_dir)
+            out_dir.mkdir(parents=True, exist_ok=True)
+            (out_dir / "history.json").write_text(json.dumps(self.history, indent=1))
+            plot_history(self.history, out_dir / "selfplay_run.png",
+                         title=f"{cfg.algorithm} self-play, {acc.num_processes} process(es)")
+        if self._trackers_started:
+            acc.end_training()
+            self._trackers_started = False
         return out
 
     @torch.no_grad()
     def evaluate(self, prompts, k: int | None = None, seed: int = 12345) -> dict:
-        """Win rate of the current policy against the initial policy's samples and a
-        Monte-Carlo estimate of ``KL(pi || pi_0)`` from fresh samples of ``pi``."""
+        """Win rate of fresh samples of the current policy against the initial policy's samples,
+        and the k3 estimate of ``KL(pi || pi_0)`` on them (this process's ``prompts``)."""
         _check_prompts(prompts)
-        k = k or self.config.k
+        k = k or self.args.num_generations
         prompts = list(prompts)
-        self._ensure_initial_samples(prompts)
-        responses = self.sample(prompts, k, seed=seed)
-        win = estimate_win_rates(self.oracle, prompts, responses,
-                                 [self.initial_samples[p] for p in prompts])
+        responses = self.sample(prompts, k, [row_seed(seed, i, j) for i in range(len(prompts))
+                                             for j in range(k)])
+        opponents = self._initial_samples(prompts, list(prompts))
+        win = estimate_win_rates(self.oracle, prompts, responses, opponents)
         flat_p = [p for p in prompts for _ in range(k)]
         flat_c = [c for g in responses for c in g]
-        cur = self._logps(flat_p, flat_c).float()
-        with self.initial.swapped_in(self.model):
-            init = self._logps(flat_p, flat_c).float()
-        return {"win_rate_vs_initial": float(win.mean()), "kl_to_initial": float((cur - init)
-                                                                                 .mean())}
+        cur, mask = self._token_logps(flat_p, flat_c)
+        init, _ = self._token_logps(flat_p, flat_c, self.initial)
+        return {"win_rate_vs_initial": float(win.mean()),
+                "kl_to_initial": float(k3_kl(cur, init, mask).mean())}
 
     # ------------------------------------------------------------------ checkpoints
-    def save(self, path) -> None:
-        """Write ``trainable.safetensors``, ``reference.safetensors``, ``initial.safetensors``
-        and ``trainer_state.pt`` to the directory ``path``."""
-        from safetensors.torch import save_file
+    def save_model(self, path=None) -> Path:
+        """``save_pretrained`` the model and tokenizer into ``path`` (default ``output_dir``):
+        a PEFT adapter folder or a full model folder. Call on every process."""
+        acc = self.accelerator
+        path = Path(path or self.args.output_dir)
+        sharded = acc.distributed_type in (DistributedType.FSDP, DistributedType.DEEPSPEED)
+        state = acc.get_state_dict(self.model) if sharded else None
+        acc.wait_for_everyone()
+        checkpoint.save_model(self.unwrapped, self.tokenizer, path, state,
+                              acc.is_main_process)
+        acc.wait_for_everyone()
+        return path
 
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        live = {n: p.detach().cpu().contiguous() for n, p in self.model.named_parameters()
-                if p.requires_grad}
-        save_file(live, str(path / "trainable.safetensors"))
-        save_file({n: t.contiguous() for n, t in self.reference.tensors.items()},
-                  str(path / "reference.safetensors"))
-        save_file({n: t.contiguous() for n, t in self.initial.tensors.items()},
-                  str(path / "initial.safetensors"))
-        torch.save({"iteration": self.iteration, "ref_version": self.ref_version,
-                    "optimizer": self.optimizer.state_dict(),
-                    "initial_samples": self.initial_samples, "history": self.history,
-                    "config": dataclasses.asdict(self.config)}, path / "trainer_state.pt")
+    def save_checkpoint(self, path) -> Path:
+        """Model folder (:meth:`save_model`) plus the trainer state to resume from it."""
+        path = self.save_model(path)
+        if self.accelerator.is_main_process:
+            state = {"step": self.step_count, "ref_version": self.ref_version,
+                     "history": self.history, "config": self.args.to_dict(),
+                     "initial_samples": [[k, v] for k, v in self.initial_samples.items()]}
+            checkpoint.save_state(path, state, self.optimizer, self.reference, self.initial,
+                                  self.accelerator.scaler)
+        self.accelerator.wait_for_everyone()
+        return path
 
-    def load(self, path) -> SelfPlayTrainer:
-        """Resume from a directory written by :meth:`save` (``torch.load(weights_only=True)``)."""
-        from safetensors.torch import load_file
-
-        path = Path(path)
-        state = torch.load(path / "trainer_state.pt", weights_only=True, map_location="cpu")
-        if state["config"] != dataclasses.asdict(self.config):
-            raise ValueError("the checkpoint was written with a different SelfPlayConfig.")
-        live = load_file(str(path / "trainable.safetensors"))
-        params = dict(self.model.named_parameters())
-        if set(live) != {n for n, p in params.items() if p.requires_grad}:
-            raise ValueError("checkpoint weights do not match the model's trainable parameters.")
-        with torch.no_grad():
-            for n, t in live.items():
-                params[n].copy_(t.to(params[n].device, params[n].dtype))
-        self.initial = WeightSnapshot.from_state_dict(load_file(str(path / "initial.safetensors")))
+    def load_checkpoint(self, path) -> SelfPlayTrainer:
+        """Restore weights, optimiser, snapshots, RNG and counters from :meth:`save_checkpoint`."""
+        loaded = checkpoint.load_state(path)
+        state = loaded["state"]
+        saved, now = state["config"], self.args.to_dict()
+        changed = sorted(k for k in now if saved.get(k) != now[k] and k not in _RESUMABLE_CHANGES)
+        if changed:
+            raise ValueError(f"the checkpoint was written with a different SelfPlayConfig "
+                             f"({', '.join(changed)} differ); resume with the same settings.")
+        checkpoint.load_model_weights(self.unwrapped, path)
+        self.optimizer.load_state_dict(loaded["optimizer"])
+        if loaded["scaler"] is not None and self.accelerator.scaler is not None:
+            self.accelerator.scaler.load_state_dict(loaded["scaler"])
+        self.initial = WeightSnapshot.from_state_dict(loaded["initial"])
         self.ref_version = state["ref_version"]
-        ref = load_file(str(path / "reference.safetensors"))
         self.reference = (self.initial if self.ref_version == 0
-                          else WeightSnapshot.from_state_dict(ref))
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.iteration = state["iteration"]
-        self.initial_samples = state["initial_samples"]
-        self.history = state["history"]
-        self.cache.clear()
+                          else WeightSnapshot.from_state_dict(loaded["reference"]))
+        self.step_count = state["step"]
+        self.history = list(state["history"])
+        self.initial_samples = {k: v for k, v in state["initial_samples"]}
         return self
+
+
+def _make_accelerator(cfg: SelfPlayConfig) -> Accelerator:
+    """The ``Accelerator`` for ``cfg``: mixed precision, gradient accumulation (not tied to the
+    end of the prompt loader), trackers, CPU when there is no GPU."""
+    try:
+        return Accelerator(
+            cpu=not torch.cuda.is_available(), mixed_precision=cfg.mixed_precision,
+            gradient_accumulation_plugin=GradientAccumulationPlugin(
+                num_steps=cfg.gradient_accumulation_steps, sync_with_dataloader=False),
+            log_with=make_trackers(cfg.report_targets(), cfg.output_dir) or None,
+            project_dir=cfg.output_dir)
+    except ValueError as e:
+        if "already been initialized" not in str(e):
+            raise
+        raise ValueError(f"this process already runs accelerate with another setting than "
+                         f"mixed_precision={cfg.mixed_precision!r}; one process runs one "
+                         "mixed-precision setting: start a new process, or pass "
+                         "accelerator= to the trainer.") from e
+
+
+def _index_seed(index) -> int:
+    """An integer for seeding from a dataset index (int) or a prompt text (str)."""
+    return index if isinstance(index, int) else zlib.crc32(index.encode()) + (1 << 40)
+
+
+def _flat(d: dict) -> dict:
+    """Scalars only (TensorBoard's hparams reject lists and None)."""
+    return {k: (v if isinstance(v, (int, float, str, bool)) else str(v)) for k, v in d.items()}

@@ -1,4 +1,7 @@
-"""Self-play trainer on a tiny random Llama: checkpoint/resume, LoRA, metrics, bad input."""
+"""Self-play trainer on a tiny random Llama: every algorithm, LoRA, the MPO magnet schedule,
+logging (trackers, plot) and bad input."""
+
+import csv
 
 import pytest
 import torch
@@ -14,16 +17,12 @@ def _oracle():
     return MatrixOracle(PREFS, classify=lambda ids: ids[0] % 3)
 
 
-def _config(**kw):
-    base = dict(algorithm="mpo", eta=1.0, temp=0.1, ref_every=1, k=3, prompts_per_step=2,
-                lr=1e-2, max_new_tokens=6, seed=1)
+def _config(tmp_path, **kw):
+    base = dict(output_dir=str(tmp_path / "run"), algorithm="mpo", eta=1.0, temp=0.1,
+                ref_update_steps=1, num_generations=3, per_device_batch_size=3,
+                learning_rate=1e-2, max_new_tokens=6, seed=1, max_steps=1)
     base.update(kw)
     return SelfPlayConfig(**base)
-
-
-def _trainer(tokenizer, **kw):
-    return SelfPlayTrainer(models.tiny_causal_lm(tokenizer, seed=0), tokenizer, _oracle(),
-                           _config(**kw))
 
 
 def _params(model):
@@ -32,69 +31,106 @@ def _params(model):
 
 @pytest.mark.parametrize("algorithm",
                          ["sppo", "sppo_pointwise", "mpo", "mpo_token", "comal", "nash_md"])
-def test_one_iteration_logs_metrics_and_moves_the_policy(tokenizer, algorithm):
-    tr = _trainer(tokenizer, algorithm=algorithm)
+def test_one_iteration_logs_metrics_and_moves_the_policy(tokenizer, tmp_path, algorithm):
+    tr = SelfPlayTrainer(models.tiny_causal_lm(tokenizer, seed=0), tokenizer, _oracle(),
+                         _config(tmp_path, algorithm=algorithm))
     before = _params(tr.model)
     m = tr.step(PROMPTS)
-    for key in ("loss", "win_rate_vs_initial", "kl_to_ref", "kl_step", "seconds"):
+    for key in ("loss", "win_rate_vs_initial", "kl_to_ref", "kl_step", "tokens_per_second",
+                "seconds"):
         assert key in m and m[key] == m[key]  # present and not NaN
     assert 0.0 <= m["win_rate_vs_initial"] <= 1.0
-    assert m["kl_to_ref"] == 0.0  # pi_0 is the reference at the first iteration
+    if algorithm != "nash_md":  # pi_0 is the reference at the first iteration: KL = 0 exactly
+        assert m["kl_to_ref"] == 0.0
+    assert m["kl_step"] > 0.0 and m["tokens_per_second"] > 0
     after = _params(tr.model)
     assert any(not torch.equal(before[n], after[n]) for n in before)
 
 
-def test_checkpoint_resume_equals_uninterrupted_run(tokenizer, tmp_path):
-    full = _trainer(tokenizer, ref_every=2)
-    full.train(PROMPTS, 3, progress=False)
+def test_default_mpo_run_resets_its_magnet_every_10_iterations(tokenizer, tmp_path):
+    # The default SelfPlayConfig is MPO with the magnet reset every 10 iterations
+    # (PAPER_SETTINGS["mpo"]); the rule parameters are left at their defaults here.
+    cfg = SelfPlayConfig(output_dir=str(tmp_path / "run"), max_steps=11, per_device_batch_size=1,
+                         max_new_tokens=3, learning_rate=1e-2, initial_samples=0)
+    assert (cfg.algorithm, cfg.ref_update_steps) == ("mpo", 10)
+    tr = SelfPlayTrainer(models.tiny_causal_lm(tokenizer, seed=0), tokenizer, _oracle(), cfg,
+                         train_dataset=PROMPTS[:1])
+    initial = dict(tr.initial.tensors)
+    tr.args.max_steps = 9
+    tr.train(progress=False)
+    assert tr.reference is tr.initial and tr.ref_version == 0  # no reset before iteration 10
+    tr.args.max_steps = 10
+    tr.train(progress=False)
+    at_10 = _params(tr.unwrapped)
+    tr.args.max_steps = 11
+    tr.train(progress=False)
+    assert [h["reference_updated"] for h in tr.history] == [False] * 9 + [True, False]
+    assert tr.ref_version == 1
+    for n, t in tr.reference.tensors.items():  # the magnet is the policy of iteration 10
+        torch.testing.assert_close(t, at_10[n], atol=0, rtol=0)
+    assert any(not torch.equal(initial[n], t) for n, t in tr.reference.tensors.items())
+    assert all(h["kl_to_ref"] >= 0 and h["kl_step"] >= 0 for h in tr.history)
 
-    first = _trainer(tokenizer, ref_every=2)
-    first.train(PROMPTS, 2, checkpoint_dir=tmp_path / "ckpt", progress=False)
-    resumed = _trainer(tokenizer, ref_every=2).load(tmp_path / "ckpt")
-    assert resumed.iteration == 2
-    resumed.train(PROMPTS, 1, progress=False)
 
-    for (n, a), (_, b) in zip(full.model.named_parameters(), resumed.model.named_parameters()):
-        torch.testing.assert_close(a, b, atol=0, rtol=0, msg=n)
-    assert [h["loss"] for h in full.history] == [h["loss"] for h in resumed.history]
-
-
-def test_lora_training_changes_only_adapter_weights(tokenizer):
+def test_lora_training_changes_only_adapter_weights(tokenizer, tmp_path):
     peft = pytest.importorskip("peft")
     base = models.tiny_causal_lm(tokenizer, seed=0)
     model = peft.get_peft_model(base, peft.LoraConfig(r=4, lora_alpha=8,
                                                       target_modules=["q_proj", "v_proj"],
                                                       init_lora_weights="gaussian"))
     before = _params(model)
-    tr = SelfPlayTrainer(model, tokenizer, _oracle(), _config(lr=5e-2))
+    tr = SelfPlayTrainer(model, tokenizer, _oracle(),
+                         _config(tmp_path, learning_rate=5e-2, max_steps=2),
+                         train_dataset=PROMPTS)
     assert all("lora_" in n for n in tr.initial.tensors)
-    tr.train(PROMPTS, 2, progress=False)
+    tr.train(progress=False)
     after = _params(model)
     changed = {n for n in before if not torch.equal(before[n], after[n])}
     assert changed and all("lora_" in n for n in changed)
 
 
-def test_bad_inputs_raise(tokenizer):
-    tr = _trainer(tokenizer)
+def test_trackers_and_plot_are_written_by_the_run(tokenizer, tmp_path):
+    cfg = _config(tmp_path, max_steps=2, report_to=["csv", "tensorboard"])
+    tr = SelfPlayTrainer(models.tiny_causal_lm(tokenizer, seed=0), tokenizer, _oracle(), cfg,
+                         train_dataset=PROMPTS)
+    tr.train(progress=False)
+    out = tmp_path / "run"
+    rows = list(csv.DictReader((out / "metrics.csv").open()))
+    assert [int(r["step"]) for r in rows] == [1, 2]
+    assert float(rows[1]["loss"]) == pytest.approx(tr.history[1]["loss"])
+    assert list((out / "selfplay").glob("events.out.tfevents.*"))
+    assert (out / "selfplay_run.png").stat().st_size > 10_000
+    assert (out / "history.json").exists()
+
+
+def test_bad_inputs_raise(tokenizer, tmp_path):
+    tr = SelfPlayTrainer(models.tiny_causal_lm(tokenizer), tokenizer, _oracle(),
+                         _config(tmp_path))
     with pytest.raises(ValueError, match="empty"):
         tr.step([])
     with pytest.raises(ValueError, match="prompt 1 is empty"):
         tr.step(["fine", "  "])
-    with pytest.raises(ValueError, match="algorithm"):
-        SelfPlayConfig(algorithm="ppo")
-    with pytest.raises(ValueError, match="k must be >= 2"):
-        SelfPlayConfig(k=1)
+    with pytest.raises(ValueError, match="no prompts: pass train_dataset"):
+        tr.train()
+    with pytest.raises(ValueError, match="args must be a SelfPlayConfig"):
+        SelfPlayTrainer(models.tiny_causal_lm(tokenizer), tokenizer, _oracle(), {"eta": 1})
 
     def out_of_range(prompts, a, b):
         return torch.full((len(prompts),), -0.5)
 
-    bad = SelfPlayTrainer(models.tiny_causal_lm(tokenizer), tokenizer, out_of_range, _config())
+    bad = SelfPlayTrainer(models.tiny_causal_lm(tokenizer), tokenizer, out_of_range,
+                          _config(tmp_path))
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         bad.step(PROMPTS)
 
 
-def test_checkpoint_with_other_config_is_refused(tokenizer, tmp_path):
-    tr = _trainer(tokenizer)
-    tr.save(tmp_path)
-    with pytest.raises(ValueError, match="different SelfPlayConfig"):
-        _trainer(tokenizer, eta=2.0).load(tmp_path)
+def test_bf16_mixed_precision_from_the_config(tokenizer, tmp_path):
+    tr = SelfPlayTrainer(models.tiny_causal_lm(tokenizer, seed=0), tokenizer, _oracle(),
+                         _config(tmp_path, mixed_precision="bf16"))
+    assert tr.accelerator.mixed_precision == "bf16"
+    before = _params(tr.model)
+    m = tr.step(PROMPTS)
+    assert m["loss"] == m["loss"] and m["kl_step"] >= 0
+    # autocast computes in bf16; the trained (master) weights stay float32
+    assert all(p.dtype == torch.float32 for p in tr.model.parameters())
+    assert any(not torch.equal(before[n], p) for n, p in tr.model.named_parameters())

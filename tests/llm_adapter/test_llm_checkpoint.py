@@ -1,0 +1,91 @@
+"""Checkpoints reload with the Hugging Face loaders, and resuming equals not stopping."""
+
+import pytest
+import torch
+
+from llm_adapter import MatrixOracle, SelfPlayConfig, SelfPlayTrainer, models
+from llm_adapter.logprobs import completion_logps, encode
+
+PROMPTS = ["hello there", "what is up", "tell me", "why not"]
+# COMAL 3x3 preferences (Liu et al. 2024, Sec. 4) over classes = first token id mod 3
+PREFS = [[0.5, 0.1, 0.8], [0.9, 0.5, 0.1], [0.2, 0.9, 0.5]]
+
+
+def _oracle():
+    return MatrixOracle(PREFS, classify=lambda ids: ids[0] % 3)
+
+
+def _trainer(tokenizer, tmp_path, model=None, **kw):
+    base = dict(output_dir=str(tmp_path), algorithm="mpo", eta=1.0, temp=0.1,
+                ref_update_steps=2, num_generations=3, per_device_batch_size=2,
+                learning_rate=1e-2, max_new_tokens=6, seed=3, max_steps=3)
+    base.update(kw)
+    model = model if model is not None else models.tiny_causal_lm(tokenizer, seed=0)
+    return SelfPlayTrainer(model, tokenizer, _oracle(), SelfPlayConfig(**base),
+                           train_dataset=PROMPTS)
+
+
+def _logps(model, tokenizer):
+    batch = encode(tokenizer, PROMPTS, ["a reply", "no", "sure thing", "x"])
+    with torch.no_grad():
+        return completion_logps(model, **batch)
+
+
+def test_full_checkpoint_loads_with_auto_model_from_pretrained(tokenizer, tmp_path):
+    from transformers import AutoModelForCausalLM
+
+    tr = _trainer(tokenizer, tmp_path, max_steps=1, save_steps=1)
+    tr.train(progress=False)
+    folder = tmp_path / "checkpoint-1"
+    loaded = AutoModelForCausalLM.from_pretrained(folder, local_files_only=True).eval()
+    fresh = models.tiny_causal_lm(tokenizer, seed=0)
+    assert not torch.allclose(_logps(fresh, tokenizer), _logps(tr.unwrapped, tokenizer))
+    torch.testing.assert_close(_logps(loaded, tokenizer), _logps(tr.unwrapped, tokenizer),
+                               atol=1e-6, rtol=0)
+
+
+def test_lora_checkpoint_loads_with_peft_model_from_pretrained(tokenizer, tmp_path):
+    peft = pytest.importorskip("peft")
+    lora = peft.LoraConfig(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"],
+                           init_lora_weights="gaussian")
+    model = peft.get_peft_model(models.tiny_causal_lm(tokenizer, seed=0), lora)
+    tr = _trainer(tokenizer, tmp_path, model=model, max_steps=1, save_steps=1,
+                  learning_rate=5e-2)
+    tr.train(progress=False)
+    folder = tmp_path / "checkpoint-1"
+    assert (folder / "adapter_config.json").exists()
+    assert (folder / "adapter_model.safetensors").exists()
+    loaded = peft.PeftModel.from_pretrained(models.tiny_causal_lm(tokenizer, seed=0),
+                                            folder).eval()
+    torch.testing.assert_close(_logps(loaded, tokenizer), _logps(tr.unwrapped, tokenizer),
+                               atol=1e-6, rtol=0)
+
+
+def test_resume_on_one_process_equals_the_uninterrupted_run(tokenizer, tmp_path):
+    full = _trainer(tokenizer, tmp_path / "full")
+    full.train(progress=False)
+
+    first = _trainer(tokenizer, tmp_path / "cut", max_steps=2, save_steps=2)
+    first.train(progress=False)
+    # a new process would start from a fresh model: resume restores weights, optimiser,
+    # reference / magnet (reset at iteration 2), RNG and the data position
+    resumed = _trainer(tokenizer, tmp_path / "cut", model=models.tiny_causal_lm(tokenizer, seed=5))
+    resumed.train(resume_from_checkpoint=True, progress=False)
+    assert resumed.step_count == 3 and resumed.ref_version == 1
+
+    for (n, a), (_, b) in zip(full.unwrapped.named_parameters(),
+                              resumed.unwrapped.named_parameters()):
+        torch.testing.assert_close(a, b, atol=0, rtol=0, msg=n)
+    strip = ("seconds", "tokens_per_second")
+    assert ([{k: v for k, v in h.items() if k not in strip} for h in full.history]
+            == [{k: v for k, v in h.items() if k not in strip} for h in resumed.history])
+
+
+def test_checkpoint_with_other_settings_is_refused(tokenizer, tmp_path):
+    tr = _trainer(tokenizer, tmp_path, max_steps=1, save_steps=1)
+    tr.train(progress=False)
+    other = _trainer(tokenizer, tmp_path, eta=2.0)
+    with pytest.raises(ValueError, match="different SelfPlayConfig .eta differ"):
+        other.train(resume_from_checkpoint=tmp_path / "checkpoint-1", progress=False)
+    with pytest.raises(ValueError, match="not a self-play checkpoint"):
+        other.load_checkpoint(tmp_path)
