@@ -50,10 +50,12 @@ def _ranks(score):
     return jnp.argsort(jnp.argsort(-score, axis=-1, stable=True), axis=-1, stable=True)
 
 
-def _equalise(a, order_own, order_opp, k):
-    """The opponent's strategy that equalises ``a``'s rows ``order_own[:k]`` over the support
-    ``order_opp[:k]``: solves ``[a[order_own[r]], -1] . (y, v) = 0`` for ``r < k``,
-    ``y[order_opp[r]] = 0`` for ``r >= k`` and ``sum y = 1``; returns ``y`` (``[n]``)."""
+def _equalise_system(a, order_own, order_opp, k, size):
+    """The linear system for the opponent's strategy that equalises ``a``'s rows
+    ``order_own[:k]`` over the support ``order_opp[:k]``: ``[a[order_own[r]], -1] . (y, v) = 0``
+    for ``r < k``, ``y[order_opp[r]] = 0`` for ``r >= k`` and ``sum y = 1``. Padded with an
+    identity block to ``size >= n + 1`` so that systems of both players stack; the first ``n``
+    entries of the solution are ``y``."""
     m, n = a.shape
     r = jnp.arange(n)
     own = order_own[jnp.minimum(r, m - 1)]
@@ -62,8 +64,13 @@ def _equalise(a, order_own, order_opp, k):
     rows = jnp.where((r < k)[:, None], equalise, zero)
     total = jnp.concatenate([jnp.ones((1, n), a.dtype), jnp.zeros((1, 1), a.dtype)], axis=1)
     system = jnp.concatenate([rows, total], axis=0)
-    rhs = jnp.zeros((n + 1,), a.dtype).at[-1].set(1.0)
-    return jnp.linalg.solve(system, rhs)[:n]
+    pad = size - (n + 1)
+    system = jnp.block([
+        [system, jnp.zeros((n + 1, pad), a.dtype)],
+        [jnp.zeros((pad, n + 1), a.dtype), jnp.eye(pad, dtype=a.dtype)],
+    ])
+    rhs = jnp.zeros((size,), a.dtype).at[n].set(1.0)
+    return system, rhs
 
 
 def _simplex(p):
@@ -86,12 +93,20 @@ def _polish_one(a, x, y, scale):
     score_y = y - (xa - jnp.min(xa)) / scale
     order_x = jnp.argsort(_ranks(score_x))
     order_y = jnp.argsort(_ranks(score_y))
-    best = (x, y, jnp.asarray(jnp.inf, a.dtype))
     kx, ky = jnp.sum(score_x > 0), jnp.sum(score_y > 0)
-    for guess in (kx, ky, jnp.maximum(kx, ky) + 1):
-        k = jnp.clip(guess, 1, min(m, n))
-        yy = _simplex(_equalise(a, order_x, order_y, k))
-        xx = _simplex(_equalise(a.T, order_y, order_x, k))
+    guesses = [jnp.clip(g, 1, min(m, n)) for g in (kx, ky, jnp.maximum(kx, ky) + 1)]
+    size = max(m, n) + 1
+    systems = [_equalise_system(a, order_x, order_y, k, size) for k in guesses]
+    systems += [_equalise_system(a.T, order_y, order_x, k, size) for k in guesses]
+    # One stacked solve: a single LAPACK call at a time (concurrent batched LU calls can
+    # deadlock XLA's CPU thread pool on small machines).
+    solutions = jnp.linalg.solve(
+        jnp.stack([mat for mat, _ in systems]), jnp.stack([rhs for _, rhs in systems])[..., None]
+    )[..., 0]
+    best = (x, y, jnp.asarray(jnp.inf, a.dtype))
+    for g in range(len(guesses)):
+        yy = _simplex(solutions[g, :n])
+        xx = _simplex(solutions[len(guesses) + g, :m])
         nc = _nash_conv(a, xx, yy)
         better = nc < best[2]
         best = (jnp.where(better, xx, best[0]), jnp.where(better, yy, best[1]),
