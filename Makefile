@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[openspiel,llm,dev]"
+	$(PY) -m pip install -q -e ".[openspiel,llm,dev,docs]"
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -1,0 +1,218 @@
+"""Check functions for the exercises of the teaching notebooks.
+
+Every ``check_*`` function prints what is right or wrong and returns ``True`` only for a
+correct answer; ``None`` (an exercise not attempted yet) prints a reminder and returns
+``False``. A check never raises on a wrong answer, so a notebook keeps running; the solution
+cells ``assert`` the result. The reference each check compares with is computed here with the
+library (an LP, an exact best response, a closed form named in a comment), not stored.
+
+Heavy imports (OpenSpiel, torch) happen inside the checks that need them.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+__all__ = [
+    "check_mwu_step",
+    "check_biased_rps_nash",
+    "check_omwu_step",
+    "check_perturbed_rps_qre",
+    "check_absolute_units",
+    "check_two_by_two",
+]
+
+
+def _report(ok: bool, good: str, bad: str) -> bool:
+    print(("✓ " + good) if ok else ("✗ " + bad))
+    return bool(ok)
+
+
+def _unanswered(answer) -> bool:
+    if answer is None:
+        print("… not answered yet: replace None by your answer.")
+        return True
+    return False
+
+
+def _as_float(answer, what: str):
+    """``answer`` as a float (accepts ``Fraction`` and strings like ``"-1/18"``), else None."""
+    try:
+        if isinstance(answer, str):
+            return float(Fraction(answer.replace(" ", "")))
+        return float(answer)
+    except (TypeError, ValueError, ZeroDivisionError):
+        print(f"✗ {what} must be a number (a float, a Fraction or a string like '-1/18'); "
+              f"got {answer!r}.")
+        return None
+
+
+def _as_distribution(answer, size: int, what: str):
+    try:
+        p = np.asarray(answer, dtype=np.float64)
+    except (TypeError, ValueError):
+        p = None
+    if p is None or p.shape != (size,) or not np.all(np.isfinite(p)):
+        print(f"✗ {what} must be a list of {size} finite numbers; got {answer!r}.")
+        return None
+    if np.any(p < -1e-12) or abs(p.sum() - 1.0) > 1e-6:
+        print(f"✗ {what} must be a probability vector (non-negative, summing to 1); its sum is "
+              f"{p.sum():.6g} and its smallest entry {p.min():.3g}.")
+        return None
+    return np.clip(p, 0.0, None) / np.clip(p, 0.0, None).sum()
+
+
+def _random_inputs(seed: int, shape=(4, 5)):
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(size=shape)
+    logits = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    return rng, logits
+
+
+def _compare_rule(fn, reference, make_args, name: str) -> bool:
+    """Run ``fn`` and the library rule on random inputs (JAX arrays) and compare."""
+    import jax.numpy as jnp
+
+    if not callable(fn):
+        print(f"✗ {name} must be a function; got {fn!r}.")
+        return False
+    worst = 0.0
+    for seed in range(5):
+        args = [jnp.asarray(a) if isinstance(a, np.ndarray) else a for a in make_args(seed)]
+        try:
+            mine = np.asarray(fn(*args), dtype=np.float64)
+        except Exception as err:  # a student's function may fail in any way: report it
+            print(f"✗ {name} raised {type(err).__name__}: {err}")
+            return False
+        ref = np.asarray(reference(*args))
+        if mine.shape != ref.shape:
+            print(f"✗ {name} returned shape {mine.shape}; expected {ref.shape} (one log-policy "
+                  "per row, actions on the last axis).")
+            return False
+        if not np.allclose(np.exp(mine).sum(-1), 1.0, atol=1e-6):
+            print(f"✗ {name} does not return a normalised log-policy: exp(output) sums to "
+                  f"{np.exp(mine).sum(-1)[0]:.6g}, not 1 (subtract the logsumexp).")
+            return False
+        worst = max(worst, float(np.max(np.abs(mine - ref))))
+    return _report(worst < 1e-8, f"{name} matches gametheory.rules (max error {worst:.1e}).",
+                   f"{name} differs from the rule by up to {worst:.3g} in log-probability.")
+
+
+# --- Notebook 1: last iterate vs average -------------------------------------------------------
+
+def check_mwu_step(fn) -> bool:
+    """Exercise 1.1: ``fn(logits, q, lr)`` equals :func:`gametheory.rules.mwu`."""
+    if _unanswered(fn):
+        return False
+    from gametheory import rules
+
+    def args(seed):
+        rng, logits = _random_inputs(seed)
+        return logits, rng.normal(size=logits.shape), float(rng.uniform(0.05, 2.0))
+
+    return _compare_rule(fn, rules.mwu, args, "mwu_step")
+
+
+def check_biased_rps_nash(strategy) -> bool:
+    """Exercise 1.2: the row strategy of biased RPS's equilibrium, to exploitability 1e-6.
+
+    Biased RPS is symmetric (``A = -A^T``), so the profile ``(x, x)`` is checked.
+    """
+    if _unanswered(strategy):
+        return False
+    x = _as_distribution(strategy, 3, "the strategy")
+    if x is None:
+        return False
+    import gametheory as gt
+
+    game = gt.games.biased_rps()
+    expl = float(game.exploitability((x, x)))
+    return _report(expl <= 1e-6, f"exploitability {expl:.1e}: a Nash equilibrium.",
+                   f"exploitability {expl:.3g} > 1e-6: not an equilibrium yet (run longer, or "
+                   "use a solver whose last iterate converges).")
+
+
+def check_omwu_step(fn) -> bool:
+    """Exercise 1.3: ``fn(logits, q, q_prev, lr)`` equals
+    :func:`gametheory.rules.optimistic_mwu`."""
+    if _unanswered(fn):
+        return False
+    from gametheory import rules
+
+    def args(seed):
+        rng, logits = _random_inputs(seed)
+        return (logits, rng.normal(size=logits.shape), rng.normal(size=logits.shape),
+                float(rng.uniform(0.05, 2.0)))
+
+    return _compare_rule(fn, rules.optimistic_mwu, args, "omwu_step")
+
+
+# --- Notebook 2: regularisation and magnets ----------------------------------------------------
+
+def check_perturbed_rps_qre(strategy, temp: float = 0.05) -> bool:
+    """Exercise 2.1: the QRE of perturbed RPS at ``temp`` (absolute units, uniform magnet).
+
+    The game is symmetric up to a constant, so the QRE is ``(x, x)``; accepted when the
+    regularised NashConv (:func:`gametheory.metrics.regularized_gap`) is below 1e-8.
+    """
+    if _unanswered(strategy):
+        return False
+    x = _as_distribution(strategy, 3, "the strategy")
+    if x is None:
+        return False
+    import gametheory as gt
+
+    game = gt.games.perturbed_rps()
+    gap = float(gt.metrics.regularized_gap(game, (x, x), temp))
+    return _report(gap <= 1e-8, f"regularised NashConv {gap:.1e}: the QRE at temperature {temp}.",
+                   f"regularised NashConv {gap:.3g} > 1e-8: not the QRE at temperature {temp} "
+                   "(absolute units: scale=1.0).")
+
+
+def check_absolute_units(answer, game, lr: float, temp: float) -> bool:
+    """Exercise 2.2: ``answer = (lr_abs, temp_abs)`` makes ``mmd(lr_abs, temp_abs, scale=1.0)``
+    walk the same path on ``game`` as ``mmd(lr, temp)`` (relative units); checked by running
+    both for 200 steps from the same start."""
+    if _unanswered(answer):
+        return False
+    try:
+        lr_abs, temp_abs = (float(v) for v in answer)
+    except (TypeError, ValueError):
+        print(f"✗ enter a pair (lr, temp) of numbers; got {answer!r}.")
+        return False
+    if not (lr_abs > 0 and temp_abs > 0):
+        print(f"✗ lr and temp must be positive; got {answer!r}.")
+        return False
+    import gametheory as gt
+
+    start = tuple([1.0 / n] * n for n in game.num_actions)
+    start = ([0.6, 0.3, 0.1], [0.2, 0.5, 0.3]) if game.num_actions == (3, 3) else start
+    rel = gt.solve(game, gt.solvers.mmd(lr=lr, temp=temp), 200, initial=start)
+    ab = gt.solve(game, gt.solvers.mmd(lr=lr_abs, temp=temp_abs, scale=1.0), 200, initial=start)
+    diff = max(float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
+               for a, b in zip(rel.last, ab.last))
+    return _report(diff <= 1e-9, f"same iterates (largest difference {diff:.1e}).",
+                   f"the iterates differ by up to {diff:.3g}: remember eta = lr / S and "
+                   "alpha = temp * S, with S = game.payoff_scale().")
+
+
+def check_two_by_two(answer) -> bool:
+    """Exercise 2.3: the mixed equilibrium of ``[[3, -1], [-2, 1]]``, to NashConv 1e-9."""
+    if _unanswered(answer):
+        return False
+    try:
+        x_raw, y_raw = answer
+    except (TypeError, ValueError):
+        print(f"✗ enter a pair (x, y) of strategies; got {answer!r}.")
+        return False
+    x = _as_distribution(x_raw, 2, "x")
+    y = _as_distribution(y_raw, 2, "y") if x is not None else None
+    if y is None:
+        return False
+    a = np.array([[3.0, -1.0], [-2.0, 1.0]])
+    nash_conv = float(np.max(a @ y) - np.min(x @ a))
+    return _report(nash_conv <= 1e-9, f"NashConv {nash_conv:.1e}: the equilibrium.",
+                   f"NashConv {nash_conv:.3g}: not an equilibrium (each player must make the "
+                   "other indifferent).")
