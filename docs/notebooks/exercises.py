@@ -22,6 +22,9 @@ __all__ = [
     "check_perturbed_rps_qre",
     "check_absolute_units",
     "check_two_by_two",
+    "check_kuhn_value",
+    "check_realization_plan_test",
+    "check_kuhn_best_response",
 ]
 
 
@@ -216,3 +219,98 @@ def check_two_by_two(answer) -> bool:
     return _report(nash_conv <= 1e-9, f"NashConv {nash_conv:.1e}: the equilibrium.",
                    f"NashConv {nash_conv:.3g}: not an equilibrium (each player must make the "
                    "other indifferent).")
+
+
+# --- Notebook 3: extensive form ----------------------------------------------------------------
+
+def _kuhn():
+    from gametheory import efg
+
+    return efg.sequence_form_game("kuhn_poker")
+
+
+def check_kuhn_value(answer) -> bool:
+    """Exercise 3.1: player 0's equilibrium value of Kuhn poker (-1/18, Kuhn 1950), compared
+    with the sequence-form LP to 1e-9."""
+    if _unanswered(answer):
+        return False
+    v = _as_float(answer, "the value")
+    if v is None:
+        return False
+    from gametheory import efg
+
+    value = efg.solve_lp(_kuhn())[0]
+    return _report(abs(v - value) <= 1e-9, f"{answer} is the value of Kuhn poker.",
+                   f"{answer} = {v:.6g} is not the value (hint: player 0, who acts first, "
+                   "loses a little on average).")
+
+
+def check_realization_plan_test(fn) -> bool:
+    """Exercise 3.2: ``fn(game, player, x)`` accepts valid Kuhn realization plans and rejects
+    broken ones (negative entry, empty sequence != 1, a violated infoset constraint, wrong
+    length)."""
+    if _unanswered(fn):
+        return False
+    if not callable(fn):
+        print(f"✗ is_realization_plan must be a function; got {fn!r}.")
+        return False
+    import jax
+
+    from gametheory import efg
+
+    game = _kuhn()
+    cases = []  # (description, player, plan, valid)
+    for seed in range(6):
+        b = efg.random_behavioural(jax.random.PRNGKey(seed), game)
+        for player, x in enumerate(efg.behavioural_to_plans(game, b)):
+            cases.append((f"the plan of a random policy (seed {seed})", player,
+                          np.asarray(x), True))
+    pure = [np.where(np.arange(tp.mask.shape[1]) == 0, 1.0, 0.0)[None].repeat(
+        tp.mask.shape[0], axis=0) for tp in game.treeplexes]
+    for player, x in enumerate(efg.behavioural_to_plans(game, tuple(pure))):
+        cases.append(("a pure strategy's plan", player, np.asarray(x), True))
+    x = np.asarray(efg.uniform_plans(game)[0])
+    cases.append(("a plan scaled by 0.9 (empty sequence 0.9)", 0, 0.9 * x, False))
+    tp = game.treeplexes[0]
+    seq = np.asarray(tp.seq_index)
+    bad = x.copy()
+    bad[seq[0, 0]] += 0.1  # children of infoset 0 now sum to 1.1
+    cases.append(("a plan whose first infoset's children sum to 1.1", 0, bad, False))
+    neg = x.copy()
+    i = int(np.flatnonzero(np.asarray(tp.parent) == 0)[0])
+    neg[seq[i, 0]], neg[seq[i, 1]] = -0.2, neg[seq[i, 0]] + neg[seq[i, 1]] + 0.2
+    cases.append(("a plan with a negative entry (sums still right)", 0, neg, False))
+    cases.append(("a plan with one entry too few", 0, x[:-1], False))
+    for what, player, plan, valid in cases:
+        try:
+            got = fn(game, player, plan)
+        except Exception as err:  # a student's function may fail in any way: report it
+            print(f"✗ is_realization_plan raised {type(err).__name__} on {what}: {err}")
+            return False
+        if bool(got) != valid:
+            return _report(False, "", f"is_realization_plan returned {got!r} on {what} "
+                                      f"(player {player}); expected {valid}.")
+    return _report(True, f"is_realization_plan is right on all {len(cases)} plans.", "")
+
+
+def check_kuhn_best_response(answer, behavioural0) -> bool:
+    """Exercise 3.3: ``min_y x^T A y`` for player 0's behavioural policy ``behavioural0``
+    (``[6, 2]``) in Kuhn poker, by the exact best-response sweep, to 1e-9."""
+    if _unanswered(answer):
+        return False
+    v = _as_float(answer, "the payoff")
+    if v is None:
+        return False
+    import jax.numpy as jnp
+
+    from gametheory import efg
+    from gametheory.efg import metrics
+
+    game = _kuhn()
+    plans = efg.behavioural_to_plans(game, (jnp.asarray(behavioural0),
+                                            efg.uniform_behavioural(game)[1]))
+    target = -float(metrics.best_response_values(game, plans)[1])
+    return _report(abs(v - target) <= 1e-9, f"{v:.6g}: player 1's best response holds player 0 "
+                   "to that.",
+                   f"{v:.6g} is not min_y x^T A y for this x (player 1 minimises; use the "
+                   "best-response value of player 1 and mind its sign).")
