@@ -25,6 +25,9 @@ __all__ = [
     "check_kuhn_value",
     "check_realization_plan_test",
     "check_kuhn_best_response",
+    "check_double_oracle_order",
+    "check_uniform_population_exploitability",
+    "check_heterogeneous_values",
 ]
 
 
@@ -314,3 +317,78 @@ def check_kuhn_best_response(answer, behavioural0) -> bool:
                    "to that.",
                    f"{v:.6g} is not min_y x^T A y for this x (player 1 minimises; use the "
                    "best-response value of player 1 and mind its sign).")
+
+
+# --- Notebook 4: population methods ------------------------------------------------------------
+
+def check_double_oracle_order(order) -> bool:
+    """Exercise 4.1: the order in which double oracle adds RPS's pure strategies from {rock},
+    read off :func:`gametheory.psro.run_psro` (exact oracle, LP meta-solver)."""
+    if _unanswered(order):
+        return False
+    try:
+        answer = [int(a) for a in order]
+    except (TypeError, ValueError):
+        print(f"✗ enter a list of action indices (0, 1, 2); got {order!r}.")
+        return False
+    import gametheory as gt
+    from gametheory import psro
+
+    run = psro.run_psro(gt.games.rock_paper_scissors(), 10, initial=0)
+    truth = [int(np.argmax(member)) for member in run.population(0)]
+    return _report(answer == truth, f"{answer}: each new strategy beats the previous meta-Nash.",
+                   f"{answer} is not the order (start from [0]; the best response to rock is "
+                   "the strategy that beats it).")
+
+
+def check_uniform_population_exploitability(value) -> bool:
+    """Exercise 4.2: exploitability of the uniform mixture of the final population of exact
+    PSRO (Nash LP meta-solver, 25 iterations) on Kuhn poker, to 1e-9."""
+    if _unanswered(value):
+        return False
+    v = _as_float(value, "the exploitability")
+    if v is None:
+        return False
+    from gametheory import psro
+
+    run = psro.run_psro("kuhn_poker", 25, meta_solver="nash")
+    mixture = tuple(run.population(p).mean(axis=0) for p in range(2))
+    truth = float(run.game.game.exploitability(mixture))
+    return _report(abs(v - truth) <= 1e-9,
+                   f"{v:.6g}: uniform weights are far from the meta-Nash "
+                   f"({run.exploitability[-1]:.1e}).",
+                   f"{v:.6g} is not the uniform mixture's exploitability (mix each player's "
+                   "realization plans with equal weights, then NashConv / 2).")
+
+
+def check_heterogeneous_values(values) -> bool:
+    """Exercise 4.3: ``(shared, tmecor)`` values of the heterogeneous team game: the max-min
+    value over shared-role plans (an LP over the actions both teammates take together) and the
+    TMECor value (column generation), to 1e-9."""
+    if _unanswered(values):
+        return False
+    try:
+        shared, tmecor = (float(v) for v in values)
+    except (TypeError, ValueError):
+        print(f"✗ enter a pair (shared_value, tmecor_value); got {values!r}.")
+        return False
+    import gametheory as gt
+    from gametheory.teams import heterogeneous_team_game, solve_tmecor
+
+    game = heterogeneous_team_game()
+    # Team utility of each joint action (a0, a1, b) from the game's sparse payoff table.
+    utility = np.zeros((2, 2, 2))
+    for seqs, u in zip(np.asarray(game.seqs) - 1, np.asarray(game.payoff)):
+        utility[tuple(seqs)] = u
+    shared_truth = gt.solve_zero_sum(np.array([[utility[a, a, b] for b in (0, 1)]
+                                               for a in (0, 1)])).value
+    tmecor_truth = solve_tmecor(game).value
+    ok_shared = abs(shared - shared_truth) <= 1e-9
+    ok_tmecor = abs(tmecor - tmecor_truth) <= 1e-9
+    if ok_shared and ok_tmecor:
+        return _report(True, f"shared roles guarantee {shared:g}; the TMECor value is "
+                             f"{tmecor:g}: the team needs distinct roles.", "")
+    wrong = [name for name, ok in (("shared value", ok_shared), ("TMECor value", ok_tmecor))
+             if not ok]
+    return _report(False, "", f"the {' and the '.join(wrong)} {'is' if len(wrong) == 1 else 'are'}"
+                              " not right (team utility +1 iff (a0, a1) = (b, 1 - b), else -1).")
