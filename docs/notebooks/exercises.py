@@ -28,6 +28,9 @@ __all__ = [
     "check_double_oracle_order",
     "check_uniform_population_exploitability",
     "check_heterogeneous_values",
+    "check_strict_judge_value",
+    "check_judge_scheme",
+    "check_posteriors",
 ]
 
 
@@ -392,3 +395,88 @@ def check_heterogeneous_values(values) -> bool:
              if not ok]
     return _report(False, "", f"the {' and the '.join(wrong)} {'is' if len(wrong) == 1 else 'are'}"
                               " not right (team utility +1 iff (a0, a1) = (b, 1 - b), else -1).")
+
+
+# --- Notebook 6: persuasion --------------------------------------------------------------------
+
+def _judge(threshold: float):
+    """Prosecutor and judge (Kamenica and Gentzkow 2011): prior P(guilty) = 0.3, the judge
+    convicts iff P(guilty) >= threshold, the prosecutor wants a conviction."""
+    from gametheory.persuasion import PersuasionProblem
+
+    return PersuasionProblem([0.7, 0.3], [[0, 1], [0, 1]],
+                             [[threshold, 0], [0, 1 - threshold]])
+
+
+def check_strict_judge_value(value) -> bool:
+    """Exercise 6.1: the optimal conviction probability for a judge with threshold 2/3
+    (closed form 0.3 / (2/3) = 0.45), by the obedience LP, to 1e-7."""
+    if _unanswered(value):
+        return False
+    v = _as_float(value, "the conviction probability")
+    if v is None:
+        return False
+    from gametheory.persuasion import optimal_scheme
+
+    truth = optimal_scheme(_judge(2 / 3)).value
+    return _report(abs(v - truth) <= 1e-7, f"{v:.6g}: the envelope's chord from 0 to 2/3.",
+                   f"{v:.6g} is not the optimum (split the prior into posteriors 0 and the "
+                   "threshold).")
+
+
+def check_judge_scheme(scheme) -> bool:
+    """Exercise 6.2: a direct scheme for the threshold-1/2 judge that is obedient (the judge
+    follows every recommendation) and convicts with probability >= 0.55."""
+    if _unanswered(scheme):
+        return False
+    try:
+        pi = np.asarray(scheme, dtype=np.float64)
+    except (TypeError, ValueError):
+        pi = None
+    if pi is None or pi.shape != (2, 2) or not np.all(np.isfinite(pi)) or np.any(pi < 0) or \
+            not np.allclose(pi.sum(axis=1), 1.0, atol=1e-9):
+        print(f"✗ enter a 2x2 matrix of probabilities whose rows sum to 1; got {scheme!r}.")
+        return False
+    from gametheory.persuasion import evaluate_scheme, obedience_slack
+
+    problem = _judge(0.5)
+    value = evaluate_scheme(problem, pi).sender_value
+    obedient = float(obedience_slack(problem, pi).min()) >= -1e-9
+    if not obedient:
+        return _report(False, "", "the judge would not follow some recommendation: the "
+                                  "posterior after 'convict' must be at least 1/2.")
+    return _report(value >= 0.55 - 1e-9, f"obedient, convicts with probability {value:.4g}.",
+                   f"obedient, but convicts only with probability {value:.4g} < 0.55.")
+
+
+def check_posteriors(fn) -> bool:
+    """Exercise 6.3: ``fn(prior, scheme)`` returns the ``[K, S]`` posteriors, compared with
+    :func:`gametheory.persuasion.evaluate_scheme` on random problems."""
+    if _unanswered(fn):
+        return False
+    if not callable(fn):
+        print(f"✗ posteriors must be a function; got {fn!r}.")
+        return False
+    from gametheory.persuasion import PersuasionProblem, evaluate_scheme
+
+    rng = np.random.default_rng(0)
+    worst = 0.0
+    for _ in range(5):
+        s, k = 3, 4
+        prior = rng.dirichlet(np.ones(s))
+        scheme = rng.dirichlet(np.ones(k), size=s)
+        problem = PersuasionProblem(prior, rng.normal(size=(s, 2)), rng.normal(size=(s, 2)))
+        try:
+            mine = np.asarray(fn(prior, scheme), dtype=np.float64)
+        except Exception as err:  # a student's function may fail in any way: report it
+            print(f"✗ posteriors raised {type(err).__name__}: {err}")
+            return False
+        truth = evaluate_scheme(problem, scheme).posteriors
+        if mine.shape != truth.shape:
+            print(f"✗ posteriors returned shape {mine.shape}; expected {truth.shape} "
+                  "(one row per signal).")
+            return False
+        worst = max(worst, float(np.max(np.abs(mine - truth))))
+    return _report(worst <= 1e-12, f"Bayes' rule, right to {worst:.1e}.",
+                   f"the posteriors differ by up to {worst:.3g} (normalise each signal's "
+                   "column of prior x scheme).")
