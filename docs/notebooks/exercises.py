@@ -251,6 +251,17 @@ def check_kuhn_value(answer) -> bool:
                    "loses a little on average).")
 
 
+def _plan_of(game, player, behavioural) -> np.ndarray:
+    """Realization plan (float64, NumPy) of a ``[I, 2]`` behavioural policy of Kuhn poker:
+    ``x[seq(I, a)] = x[parent(I)] b(a | I)``, infosets in treeplex order (parents first)."""
+    tp = game.treeplexes[player]
+    x = np.zeros(tp.num_sequences)
+    x[0] = 1.0
+    for i, (parent, seqs) in enumerate(zip(np.asarray(tp.parent), np.asarray(tp.seq_index))):
+        x[seqs] = x[parent] * np.asarray(behavioural[i], dtype=np.float64)
+    return x
+
+
 def check_realization_plan_test(fn) -> bool:
     """Exercise 3.2: ``fn(game, player, x)`` accepts valid Kuhn realization plans and rejects
     broken ones (negative entry, empty sequence != 1, a violated infoset constraint, wrong
@@ -260,32 +271,27 @@ def check_realization_plan_test(fn) -> bool:
     if not callable(fn):
         print(f"✗ is_realization_plan must be a function; got {fn!r}.")
         return False
-    import jax
-
-    from gametheory import efg
-
     game = _kuhn()
+    rng = np.random.default_rng(0)
     cases = []  # (description, player, plan, valid)
     for seed in range(6):
-        b = efg.random_behavioural(jax.random.PRNGKey(seed), game)
-        for player, x in enumerate(efg.behavioural_to_plans(game, b)):
+        for player in range(2):
             cases.append((f"the plan of a random policy (seed {seed})", player,
-                          np.asarray(x), True))
-    pure = [np.where(np.arange(tp.mask.shape[1]) == 0, 1.0, 0.0)[None].repeat(
-        tp.mask.shape[0], axis=0) for tp in game.treeplexes]
-    for player, x in enumerate(efg.behavioural_to_plans(game, tuple(pure))):
-        cases.append(("a pure strategy's plan", player, np.asarray(x), True))
-    x = np.asarray(efg.uniform_plans(game)[0])
+                          _plan_of(game, player, rng.dirichlet([1.0, 1.0], size=6)), True))
+    for player in range(2):
+        pure = np.tile([1.0, 0.0], (6, 1))
+        cases.append(("a pure strategy's plan", player, _plan_of(game, player, pure), True))
+    x = _plan_of(game, 0, np.full((6, 2), 0.5))
     cases.append(("a plan scaled by 0.9 (empty sequence 0.9)", 0, 0.9 * x, False))
     tp = game.treeplexes[0]
-    seq = np.asarray(tp.seq_index)
+    seq, parent = np.asarray(tp.seq_index), np.asarray(tp.parent)
     bad = x.copy()
     bad[seq[0, 0]] += 0.1  # children of infoset 0 now sum to 1.1
     cases.append(("a plan whose first infoset's children sum to 1.1", 0, bad, False))
-    neg = x.copy()
-    i = int(np.flatnonzero(np.asarray(tp.parent) == 0)[0])
-    neg[seq[i, 0]], neg[seq[i, 1]] = -0.2, neg[seq[i, 0]] + neg[seq[i, 1]] + 0.2
-    cases.append(("a plan with a negative entry (sums still right)", 0, neg, False))
+    neg = x.copy()  # a last infoset: its sequences lead nowhere, so only x >= 0 is violated
+    leaf = len(parent) - 1
+    neg[seq[leaf, 0]], neg[seq[leaf, 1]] = -0.2, x[parent[leaf]] + 0.2
+    cases.append(("a plan with a negative entry (every sum still right)", 0, neg, False))
     cases.append(("a plan with one entry too few", 0, x[:-1], False))
     for what, player, plan, valid in cases:
         try:
