@@ -71,3 +71,10 @@ def test_no_hand_typed_results_in_prose(path):
         if cell.cell_type == "markdown":
             found = [m.group(0) for m in _RESULT.finditer(cell.source)]
             assert not found, f"{path.name}: hand-typed number(s) {found} in:\n{cell.source}"
+
+
+def test_readme_links_every_notebook_and_says_how_to_open_them():
+    readme = (NOTEBOOKS[0].parents[2] / "README.md").read_text()
+    for path in NOTEBOOKS:
+        assert f"(docs/notebooks/{path.name})" in readme, f"README does not link {path.name}"
+    assert "make notebooks" in readme and "jupytext --to ipynb" in readme
