@@ -10,7 +10,7 @@ import numpy as np
 
 __all__ = ["cache_path", "load", "save"]
 
-_VERSION = "2"
+_VERSION = "3"
 
 
 def cache_path(cache_dir, game_string: str) -> pathlib.Path:

@@ -66,7 +66,9 @@ class SequenceFormGame:
     pair of sequences. ``infoset_reach``: per player ``[I]`` probability of reaching each infoset
     when chance plays as given, the opponent uniformly and the player towards it (used as
     per-infoset weights of the dilated regulariser). ``utility_range``: ``[2]`` smallest and
-    largest terminal payoff of player 0.
+    largest terminal payoff of player 0. ``reach_terms``: per player a sparse ``[I, S_opp]``
+    matrix (rows, columns, chance weights) whose product with the opponent's realization plan is
+    the probability of reaching each infoset (:meth:`infoset_reach_of`).
     Static: ``name`` and ``info`` (:class:`SequenceFormInfo`).
     """
 
@@ -76,6 +78,7 @@ class SequenceFormGame:
     payoff_values: Array
     infoset_reach: tuple
     utility_range: Array  # [2] smallest and largest terminal payoff of player 0
+    reach_terms: tuple  # per player (rows [K], opponent sequences [K], chance weights [K])
     name: str = dataclasses.field(default="efg", metadata=dict(static=True))
     info: SequenceFormInfo | None = dataclasses.field(default=None, metadata=dict(static=True))
 
@@ -131,6 +134,13 @@ class SequenceFormGame:
     def exploitability(self, plans) -> Array:
         """NashConv / 2 (``pyspiel.exploitability``'s convention); jit- and vmap-able."""
         return self.nash_conv(plans) / 2
+
+    def infoset_reach_of(self, player: int, opponent_plan) -> Array:
+        """``[I]`` probability that chance and the opponent's plan reach each infoset of
+        ``player`` (the player itself playing towards it)."""
+        rows, cols, vals = self.reach_terms[player]
+        return jax.ops.segment_sum(vals * opponent_plan[cols], rows,
+                                   num_segments=self.num_infosets[player])
 
     def payoff_scale(self) -> Array:
         """The unit of the sequence-form solvers' step sizes (:mod:`gametheory.solvers.scale`):
@@ -219,6 +229,7 @@ def _walk(game, max_nodes: int, bar=None) -> dict:
     parents = [[], []]  # encoded parent sequence: -1 empty, else index * n_act + action
     legal = [[], []]
     reach = [[], []]  # chance x uniform-opponent reach of each infoset
+    reach_terms = [{}, {}]  # (infoset, opponent's encoded sequence) -> chance probability
     rows, cols, vals = [], [], []
     low, high = np.inf, -np.inf
     stack = [(game.new_initial_state(), 1.0, -1, -1, 1.0, 1.0)]
@@ -267,6 +278,8 @@ def _walk(game, max_nodes: int, bar=None) -> dict:
                 "reached from two different own sequences (or with different legal actions)."
             )
         reach[player][idx] += prob * (u1 if player == 0 else u0)
+        key2 = (idx, s1 if player == 0 else s0)
+        reach_terms[player][key2] = reach_terms[player].get(key2, 0.0) + prob
         share = 1.0 / len(actions)
         for a in actions:
             seq = idx * n_act + a
@@ -274,6 +287,7 @@ def _walk(game, max_nodes: int, bar=None) -> dict:
             stack.append((child, prob, seq, s1, u0 * share, u1) if player == 0
                          else (child, prob, s0, seq, u0, u1 * share))
     return dict(n_act=n_act, infosets=infosets, parents=parents, legal=legal, reach=reach,
+                reach_terms=reach_terms,
                 rows=np.asarray(rows, np.int64), cols=np.asarray(cols, np.int64),
                 vals=np.asarray(vals, np.float64), nodes=nodes,
                 utility_range=np.array([low, high], np.float64))
@@ -284,6 +298,7 @@ def _layout(raw: dict) -> dict:
     n_act = raw["n_act"]
     out = {}
     encoded_to_seq = []
+    _order = []
     for p in range(2):
         keys = list(raw["infosets"][p])
         parents = raw["parents"][p]
@@ -293,6 +308,7 @@ def _layout(raw: dict) -> dict:
             par = parents[i]
             level[i] = 0 if par < 0 else level[par // n_act] + 1
         order = np.argsort(level, kind="stable")
+        _order.append(order)
         width = max((len(a) for a in raw["legal"][p]), default=1)
         actions = np.full((n, width), -1, np.int64)
         for new, old in enumerate(order):
@@ -313,6 +329,13 @@ def _layout(raw: dict) -> dict:
         out[f"p{p}_level"] = level[order]
         out[f"p{p}_reach"] = np.asarray(raw["reach"][p], np.float64)[order]
         encoded_to_seq.append(code)
+    for p in range(2):  # chance-weighted reach of each infoset per opponent sequence
+        terms = raw["reach_terms"][p]
+        position = {int(old): new for new, old in enumerate(_order[p])}
+        out[f"p{p}_reach_rows"] = np.array([position[i] for i, _ in terms], np.int64)
+        out[f"p{p}_reach_cols"] = np.array([encoded_to_seq[1 - p][int(c)] for _, c in terms],
+                                           np.int64)
+        out[f"p{p}_reach_vals"] = np.array(list(terms.values()), np.float64)
     rows = np.array([encoded_to_seq[0][int(r)] for r in raw["rows"]], np.int64)
     cols = np.array([encoded_to_seq[1][int(c)] for c in raw["cols"]], np.int64)
     # Sum duplicate pairs, sort by row (then column), drop exact zeros.
@@ -354,6 +377,10 @@ def _from_arrays(arrays: dict, game_string: str, name: str, dtype=None) -> Seque
         payoff_values=jnp.asarray(arrays["payoff_values"], dtype),
         infoset_reach=tuple(jnp.asarray(arrays[f"p{p}_reach"], dtype) for p in range(2)),
         utility_range=jnp.asarray(arrays["utility_range"], dtype),
+        reach_terms=tuple(
+            (jnp.asarray(arrays[f"p{p}_reach_rows"], jnp.int32),
+             jnp.asarray(arrays[f"p{p}_reach_cols"], jnp.int32),
+             jnp.asarray(arrays[f"p{p}_reach_vals"], dtype)) for p in range(2)),
         name=name,
         info=info,
     )

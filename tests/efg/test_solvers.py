@@ -97,8 +97,8 @@ def test_last_iterate_kuhn(kuhn, name):
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["mpo", "comal"])
 def test_last_iterate_leduc_10k(leduc, name):
-    # Issue 3: MPO / COMAL last iterate on Leduc <= 1e-3 within 10000 iterations (the mirror-prox
-    # defaults reach 9.1e-5 at 7000 and 7.5e-5 at 10000, benchmarks/efg_speed.py).
+    # MPO / COMAL last iterate on Leduc <= 1e-3 within 10000 iterations (the defaults reach
+    # 4.4e-4 at 10000, benchmarks/efg_speed.py).
     result = solve(leduc, EFG_SOLVERS[name](), 10000, record_every=1000)
     assert float(np.min(np.asarray(result.exploitability_last))) <= 1e-3
     assert float(result.exploitability_last[-1]) <= 1e-3

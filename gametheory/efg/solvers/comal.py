@@ -29,6 +29,7 @@ from .mmd import (
     _UNITS,
     _check_weighting,
     check_every,
+    check_log_floor,
     game_scale,
     infoset_weights,
     mirror_prox_step,
@@ -44,14 +45,15 @@ class EFGComalState(NamedTuple):
     plans: tuple  # per player [S]
     scale: jnp.ndarray  # [] payoff scale S
     restart: RestartState  # adaptive reference updates (unused otherwise)
+    weights: tuple  # per player [I] weights of the dilated regulariser (infoset_weights)
     inner_step: jnp.ndarray
     outer_step: jnp.ndarray
     step: jnp.ndarray
 
 
-def comal(lr=2.0, tau=0.005, inner_steps="adaptive", inner_tol=0.0, weighting="reach",
+def comal(lr=1.0, tau=0.003, inner_steps="adaptive", inner_tol=0.0, weighting="adaptive",
           extragradient=1, scale="game", reset_thresholds=DEFAULT_THRESHOLDS,
-          reset_periods=3.0) -> Solver:
+          reset_periods=3.0, log_floor=40.0) -> Solver:
     """COMAL with the dilated INPO/MMD inner solver (see the module docstring).
 
     ``inner_steps``: a fixed number of inner steps per reference, or ``"adaptive"`` (default):
@@ -59,7 +61,8 @@ def comal(lr=2.0, tau=0.005, inner_steps="adaptive", inner_tol=0.0, weighting="r
     ``reset_thresholds`` (:mod:`gametheory.solvers.restarts`), after at least
     ``reset_periods / (lr * tau)`` inner steps (see :func:`.mmd.mpo`).
     ``extragradient=1`` (default): inner steps in mirror-prox form (:func:`.mmd.mirror_prox_step`),
-    two gradient evaluations per iteration; ``0``: the plain MMD step."""
+    two gradient evaluations per iteration; ``0``: the plain MMD step. ``weighting`` and
+    ``log_floor``: as in :func:`.mmd.mpo`."""
     lr, tau = as_schedule(lr, "lr"), as_schedule(tau, "tau")
     scale = check_scale(scale)
     thresholds = check_thresholds(reset_thresholds, "reset_thresholds")
@@ -68,6 +71,7 @@ def comal(lr=2.0, tau=0.005, inner_steps="adaptive", inner_tol=0.0, weighting="r
     if inner_steps is None:
         raise ValueError("inner_steps must be a positive integer or 'adaptive'.")
     inner_tol = check_nonnegative(inner_tol, "inner_tol")
+    log_floor = check_log_floor(log_floor)
     _check_weighting(weighting)
     extragradient = check_flag(extragradient, "extragradient")
 
@@ -75,15 +79,16 @@ def comal(lr=2.0, tau=0.005, inner_steps="adaptive", inner_tol=0.0, weighting="r
         logits = initial_logits(game, initial)
         zero = jnp.zeros((), jnp.int32)
         s = game_scale(game, scale)
-        return EFGComalState(logits, logits, plans_of_logits(game, logits), s, init_restart(s),
-                             zero, zero, zero)
+        plans = plans_of_logits(game, logits)
+        return EFGComalState(logits, logits, plans, s, init_restart(s),
+                             infoset_weights(game, weighting, plans), zero, zero, zero)
 
     def update(game, state):
         eta, t = lr(state.step) / state.scale, tau(state.step) * state.scale
-        weights = infoset_weights(game, weighting)
+        weights = state.weights
         logits, plans, _ = mirror_prox_step(game, state.logits, state.plans, eta, t,
                                             state.ref_logits, weights,
-                                            extragradient=extragradient)
+                                            extragradient=extragradient, log_floor=log_floor)
         inner_step = state.inner_step + 1
         restart = state.restart
         if inner_steps == "adaptive":
@@ -97,7 +102,10 @@ def comal(lr=2.0, tau=0.005, inner_steps="adaptive", inner_tol=0.0, weighting="r
             gap = regularized_gap(game, plans, t, refs, weights)
             advance = advance | (gap <= inner_tol)
         ref_logits = tuple(jnp.where(advance, l, r) for l, r in zip(logits, state.ref_logits))
-        return EFGComalState(logits, ref_logits, plans, state.scale, restart,
+        if weighting == "adaptive":  # a new regulariser with each new reference
+            weights = tuple(jnp.where(advance, w, v) for w, v in
+                            zip(infoset_weights(game, weighting, plans), weights))
+        return EFGComalState(logits, ref_logits, plans, state.scale, restart, weights,
                              jnp.where(advance, 0, inner_step),
                              state.outer_step + advance.astype(jnp.int32), state.step + 1)
 

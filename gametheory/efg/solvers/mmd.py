@@ -42,6 +42,7 @@ class EFGMMDState(NamedTuple):
     prev_q: tuple  # per player [S] previous payoff gradient (optimistic steps)
     scale: jnp.ndarray  # [] payoff scale S (SequenceFormGame.payoff_scale)
     restart: RestartState  # adaptive magnet resets (unused otherwise)
+    weights: tuple  # per player [I] weights of the dilated regulariser (infoset_weights)
     step: jnp.ndarray  # [] int32
 
 
@@ -66,7 +67,13 @@ def check_every(value, name):
     return check_count(value, name)
 
 
-def dilated_mmd_step(tp, logits, q, lr, temp, magnet_logits, weights=None):
+#: Smallest weight of an infoset in the ``"adaptive"`` dilated regulariser, relative to the
+#: most likely infoset: an infoset the opponent's current plan (almost) never reaches still gets
+#: a step at most 100 times the root's.
+WEIGHT_FLOOR = 0.01
+
+
+def dilated_mmd_step(tp, logits, q, lr, temp, magnet_logits, weights=None, log_floor=None):
     """The dilated-entropy MMD step of one player; returns the new ``[I, A]`` log-policy.
 
     ``q``: ``[S]`` payoff gradient (the player maximises ``<q, x>``); ``magnet_logits``:
@@ -85,6 +92,10 @@ def dilated_mmd_step(tp, logits, q, lr, temp, magnet_logits, weights=None):
             w = weights[rows][:, None]
             eta, alpha = lr / w, temp * w
         new = rules.mmd(l, z, eta, alpha, m)
+        if log_floor is not None:  # keep every legal action within e^-log_floor of the best
+            top = jnp.max(jnp.where(mask, new, -jnp.inf), axis=-1, keepdims=True)
+            new = rules.log_normalize(jnp.where(mask, jnp.maximum(new, top - log_floor),
+                                                -jnp.inf))
         lse = rules.logsumexp((l + eta * alpha * m + eta * z) / (1 + eta * alpha), axis=-1)
         value = ((1 + eta * alpha) / eta * lse)[..., 0]
         return value, jnp.where(mask, new, -jnp.inf)
@@ -93,23 +104,41 @@ def dilated_mmd_step(tp, logits, q, lr, temp, magnet_logits, weights=None):
     return jnp.concatenate(levels, axis=0) if levels else logits
 
 
-def infoset_weights(game, weighting: str):
-    """Per-infoset weights of the dilated regulariser: ``"uniform"`` (all 1, OpenSpiel's
-    dilated entropy) or ``"reach"`` (each infoset's chance x uniform-opponent reach, scaled to
-    a maximum of 1, so that every infoset sees its payoffs in comparable units)."""
+def infoset_weights(game, weighting: str, plans=None):
+    """Per-infoset weights ``w_I`` of the dilated regulariser (the step at ``I`` is ``lr / w_I``,
+    the temperature ``temp * w_I``).
+
+    * ``"uniform"``: all 1, OpenSpiel's dilated entropy. Deep infosets, whose payoffs carry the
+      small probability of reaching them, then move slowly.
+    * ``"reach"``: chance x *uniform*-opponent reach, scaled to a maximum of 1, so that every
+      infoset sees its payoffs in comparable units -- as long as the opponent plays roughly
+      uniformly. Where it concentrates its play (liar's dice bids, goofspiel bids) the actual
+      payoffs at deep infosets are many times larger than the weight assumes, and the steps
+      there become unstable.
+    * ``"adaptive"``: chance x the reach of the opponent's realization plan ``plans[1 - p]``,
+      scaled to a maximum of 1 and floored at :data:`WEIGHT_FLOOR`; the solvers recompute it at
+      every magnet reset (it is fixed in between, so each regularised game has one regulariser).
+      On Leduc poker, liar's dice (1, 4) and goofspiel (5 cards) it is the only one of the three
+      that converges at one step size (``benchmarks/efg_speed.py``)."""
     if weighting == "uniform":
-        return (None, None)
+        return tuple(jnp.ones(tp.num_infosets, game.payoff_values.dtype)
+                     for tp in game.treeplexes)
+    if weighting == "adaptive":
+        reach = tuple(game.infoset_reach_of(p, plans[1 - p]) for p in range(2))
+        return tuple(jnp.maximum(r / jnp.maximum(jnp.max(r), 1e-300), WEIGHT_FLOOR)
+                     for r in reach)
     return tuple(r / jnp.max(r) for r in game.infoset_reach)
 
 
 def _check_weighting(weighting):
-    if weighting not in ("uniform", "reach"):
-        raise ValueError(f"weighting must be 'uniform' or 'reach'; got {weighting!r}.")
+    if weighting not in ("uniform", "reach", "adaptive"):
+        raise ValueError(
+            f"weighting must be 'uniform', 'reach' or 'adaptive'; got {weighting!r}.")
     return weighting
 
 
 def mirror_prox_step(game, logits, plans, lr, temp, magnet_logits, weights, qs=None,
-                     extragradient=False) -> tuple:
+                     extragradient=False, log_floor=None) -> tuple:
     """One dilated MMD step for both players; returns ``(logits, plans, qs)``.
 
     ``qs``: the payoff gradients to step on (default: at ``plans``). With ``extragradient`` the
@@ -122,7 +151,7 @@ def mirror_prox_step(game, logits, plans, lr, temp, magnet_logits, weights, qs=N
         qs = game.gradients(plans)
 
     def step(grads):
-        new = tuple(dilated_mmd_step(tp, l, q, lr, temp, m, w) for tp, l, q, m, w in
+        new = tuple(dilated_mmd_step(tp, l, q, lr, temp, m, w, log_floor) for tp, l, q, m, w in
                     zip(game.treeplexes, logits, grads, magnet_logits, weights))
         return new, plans_of_logits(game, new)
 
@@ -132,10 +161,19 @@ def mirror_prox_step(game, logits, plans, lr, temp, magnet_logits, weights, qs=N
     return new, new_plans, qs
 
 
+def check_log_floor(value):
+    """``log_floor``: a finite number > 0, or 0 / ``None`` (off)."""
+    if value is None:
+        return None
+    value = check_nonnegative(value, "log_floor")
+    return value or None
+
+
 def _mmd(name, lr, temp, magnet, magnet_every, anneal, optimistic_steps,
          weighting="uniform", extragradient=False, scale="game",
-         reset_thresholds=DEFAULT_THRESHOLDS, reset_periods=3.0) -> Solver:
+         reset_thresholds=DEFAULT_THRESHOLDS, reset_periods=3.0, log_floor=None) -> Solver:
     lr = as_schedule(lr, "lr")
+    log_floor = check_log_floor(log_floor)
     reset_periods = check_nonnegative(reset_periods, "reset_periods")
     scale = check_scale(scale)
     thresholds = check_thresholds(reset_thresholds, "reset_thresholds")
@@ -164,7 +202,7 @@ def _mmd(name, lr, temp, magnet, magnet_every, anneal, optimistic_steps,
         prev_q = game.gradients(plans)
         s = game_scale(game, scale)
         return EFGMMDState(logits, magnets, plans, prev_q, s, init_restart(s),
-                           jnp.zeros((), jnp.int32))
+                           infoset_weights(game, weighting, plans), jnp.zeros((), jnp.int32))
 
     def update(game, state):
         qs = game.gradients(state.plans)
@@ -173,7 +211,7 @@ def _mmd(name, lr, temp, magnet, magnet_every, anneal, optimistic_steps,
         alpha = temperature(state.step) * state.scale
         logits, plans, _ = mirror_prox_step(
             game, state.logits, state.plans, eta, alpha, state.magnet_logits,
-            infoset_weights(game, weighting), steps, extragradient)
+            state.weights, steps, extragradient, log_floor)
         step = state.step + 1
         magnets, restart = state.magnet_logits, state.restart
         if magnet_every == "adaptive":
@@ -182,9 +220,13 @@ def _mmd(name, lr, temp, magnet, magnet_every, anneal, optimistic_steps,
                                           thresholds, hold)
         elif magnet_every is not None:
             reset = step % magnet_every == 0
+        weights = state.weights
         if magnet_every is not None:
             magnets = tuple(jnp.where(reset, l, m) for l, m in zip(logits, magnets))
-        return EFGMMDState(logits, magnets, plans, qs, state.scale, restart, step)
+            if weighting == "adaptive":
+                weights = tuple(jnp.where(reset, w, v) for w, v in
+                                zip(infoset_weights(game, weighting, plans), weights))
+        return EFGMMDState(logits, magnets, plans, qs, state.scale, restart, weights, step)
 
     return Solver(init, update, lambda game, state: state.plans, name=name)
 
@@ -214,8 +256,9 @@ def mmd(lr=0.1, temp=0.05, magnet="entropy", magnet_every=0, anneal=0.0,
                 False, weighting, extragradient, scale, reset_thresholds, reset_periods)
 
 
-def mpo(lr=2.0, temp=0.005, reset_every="adaptive", weighting="reach", extragradient=1,
-        scale="game", reset_thresholds=DEFAULT_THRESHOLDS, reset_periods=3.0) -> Solver:
+def mpo(lr=1.0, temp=0.003, reset_every="adaptive", weighting="adaptive", extragradient=1,
+        scale="game", reset_thresholds=DEFAULT_THRESHOLDS, reset_periods=3.0,
+        log_floor=40.0) -> Solver:
     """Magnetic Preference Optimization (Wang et al. 2024) in the sequence form: dilated MMD whose
     magnet starts at the initial policy and is reset to the current iterate, every
     ``reset_every`` steps or (``"adaptive"``, the default) on measured progress.
@@ -230,11 +273,20 @@ def mpo(lr=2.0, temp=0.005, reset_every="adaptive", weighting="reach", extragrad
 
     ``extragradient=1`` (default) takes each step in mirror-prox form
     (:func:`mirror_prox_step`), which is stable for a step about ten times larger than the plain
-    step at the same temperature, so the temperature can be small."""
+    step at the same temperature, so the temperature can be small. ``weighting="adaptive"``
+    (default) sizes each infoset's step by how often the opponent's current plan reaches it
+    (:func:`infoset_weights`). ``log_floor=40`` keeps every legal action's probability within
+    ``e^-40`` of its infoset's most likely action: at rarely reached infosets the regularised
+    equilibrium is almost pure, and an action whose probability underflows to 0 could never come
+    back when it becomes the best one (oshi_zumo stalled at 1.3e-3 without it); ``0`` is off.
+
+    Defaults chosen on Kuhn, Leduc, liar's dice (1, 3) and (1, 4) and goofspiel (5 cards); checked
+    on games not used for the choice in ``tests/efg/test_efg_defaults.py``."""
     if reset_every is None or reset_every == 0:
         raise ValueError("reset_every must be a positive integer or 'adaptive'.")
     return _mmd("mpo", lr, temp, "initial", check_every(reset_every, "reset_every"), 0.0,
-                False, weighting, extragradient, scale, reset_thresholds, reset_periods)
+                False, weighting, extragradient, scale, reset_thresholds, reset_periods,
+                log_floor)
 
 
 def mmd_annealed(lr=0.3, temp=0.75, anneal=0.5, magnet="entropy", weighting="reach",
