@@ -28,6 +28,9 @@ __all__ = [
     "check_double_oracle_order",
     "check_uniform_population_exploitability",
     "check_heterogeneous_values",
+    "check_inpo_target",
+    "check_pairwise_loss",
+    "check_lifted_class_marginal",
     "check_strict_judge_value",
     "check_judge_scheme",
     "check_posteriors",
@@ -402,6 +405,89 @@ def check_heterogeneous_values(values) -> bool:
     return _report(False, "", f"the {' and the '.join(wrong)} {'is' if len(wrong) == 1 else 'are'}"
                               " not right (team utility +1 iff (a0, a1) = (b, 1 - b), else -1).")
 
+
+# --- Notebook 5: from games to language models -------------------------------------------------
+
+def _torch_inputs(seed: int):
+    import torch
+
+    gen = torch.Generator().manual_seed(seed)
+    b, k = 3, 5
+    old = torch.log_softmax(torch.randn(b, k, generator=gen, dtype=torch.float64), -1)
+    ref = torch.log_softmax(torch.randn(b, k, generator=gen, dtype=torch.float64), -1)
+    win = torch.rand(b, k, generator=gen, dtype=torch.float64)
+    return old, win, ref
+
+
+def check_inpo_target(fn) -> bool:
+    """Exercise 5.1: ``fn(old_logps, win_rates, ref_logps, eta, tau)`` equals
+    :func:`llm_adapter.losses.inpo_targets` up to a constant per prompt (row)."""
+    if _unanswered(fn):
+        return False
+    if not callable(fn):
+        print(f"✗ inpo_target must be a function; got {fn!r}.")
+        return False
+    from llm_adapter import losses
+
+    worst = 0.0
+    for seed, (eta, tau) in enumerate([(1.0, 0.1), (10.0, 0.2), (0.3, 2.0)]):
+        old, win, ref = _torch_inputs(seed)
+        try:
+            mine = np.asarray(fn(old, win, ref, eta, tau), dtype=np.float64)
+        except Exception as err:  # a student's function may fail in any way: report it
+            print(f"✗ inpo_target raised {type(err).__name__}: {err}")
+            return False
+        truth = losses.inpo_targets(old, win, ref, eta, tau).numpy()
+        if mine.shape != truth.shape:
+            print(f"✗ inpo_target returned shape {mine.shape}; expected {truth.shape}.")
+            return False
+        diff = mine - truth
+        worst = max(worst, float(np.max(np.abs(diff - diff.mean(-1, keepdims=True)))))
+    return _report(worst <= 1e-10, f"INPO targets right up to log Z (max error {worst:.1e}).",
+                   f"the targets differ by up to {worst:.3g} beyond a per-prompt constant.")
+
+
+def check_pairwise_loss(fn) -> bool:
+    """Exercise 5.2: ``fn(logratios, targets, weights)`` equals
+    :func:`llm_adapter.losses.pairwise_regression_loss`."""
+    if _unanswered(fn):
+        return False
+    if not callable(fn):
+        print(f"✗ pairwise_loss must be a function; got {fn!r}.")
+        return False
+    import torch
+
+    from llm_adapter import losses
+
+    worst = 0.0
+    for seed in range(4):
+        gen = torch.Generator().manual_seed(100 + seed)
+        r, t = (torch.randn(4, 6, generator=gen, dtype=torch.float64) for _ in range(2))
+        w = torch.rand(4, 6, generator=gen, dtype=torch.float64) * 3
+        try:
+            mine = float(fn(r, t, w))
+        except Exception as err:  # a student's function may fail in any way: report it
+            print(f"✗ pairwise_loss raised {type(err).__name__}: {err}")
+            return False
+        worst = max(worst, abs(mine - float(losses.pairwise_regression_loss(r, t, w))))
+    return _report(worst <= 1e-12, f"the pairwise loss matches (max error {worst:.1e}).",
+                   f"the loss differs by up to {worst:.3g} (normalise the weights per prompt, "
+                   "then take the weighted variance of r - t and average over prompts).")
+
+
+def check_lifted_class_marginal(value) -> bool:
+    """Exercise 5.3: class a's equilibrium probability in the COMAL game lifted to responses,
+    4/11 (Liu et al. 2024, Sec. 4), by the LP on the 3x3 game, to 1e-9."""
+    if _unanswered(value):
+        return False
+    v = _as_float(value, "the probability")
+    if v is None:
+        return False
+    import gametheory as gt
+
+    truth = float(gt.solve_zero_sum(gt.games.comal_3x3()).row[0])
+    return _report(abs(v - truth) <= 1e-9, f"{v:.6g}: the class marginal of every equilibrium.",
+                   f"{v:.6g} is not it (the classes play the 3x3 game: its equilibrium).")
 
 # --- Notebook 6: persuasion --------------------------------------------------------------------
 

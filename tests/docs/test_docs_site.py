@@ -17,10 +17,9 @@ import time
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+import api_coverage
 import nbformat
 import pytest
-
-import api_coverage
 from notebook_runner import NOTEBOOKS, ROOT, image_outputs
 
 

@@ -9,10 +9,9 @@ from __future__ import annotations
 import importlib.util
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
-
+import torch
 from notebook_runner import NOTEBOOK_DIR
 
 _spec = importlib.util.spec_from_file_location("exercises", NOTEBOOK_DIR / "exercises.py")
@@ -61,6 +60,19 @@ def _equalities(game, player, x, atol=1e-9):
         return False
     children = np.where(np.asarray(tp.mask), x[np.asarray(tp.seq_index)], 0.0).sum(1)
     return bool(np.all(np.abs(children - x[np.asarray(tp.parent)]) <= atol))
+
+
+def _inpo_target(old, win, ref, eta, tau):
+    z = (old + eta * tau * ref + eta * (win - 0.5)) / (1 + eta * tau)
+    return z - torch.logsumexp(z, -1, keepdim=True) - old
+
+
+def _pairwise_by_pairs(r, t, w):
+    """The pairwise loss written over all pairs (not the variance shortcut)."""
+    w = w / w.sum(-1, keepdim=True)
+    d = r - t
+    pair = (d[:, :, None] - d[:, None, :]) ** 2
+    return (w[:, :, None] * w[:, None, :] * pair).sum((-1, -2)).mean() / 2
 
 
 def _kuhn_uniform_population_exploitability():
@@ -151,6 +163,25 @@ CASES = {
         # Team value 0 (correlate on (0, 1) and (1, 0)); with a0 = a1 the team always loses -1.
         [((-1.0, 0.0),)],
         [((0.0, 0.0),), ((-1.0, 0.5),), ((-1.0,),)],
+    ),
+    "check_inpo_target": lambda: (
+        # INPO (Zhang et al. 2024, eq. (6)): log pi' ∝ (log pi + eta tau log ref + eta q)
+        # / (1 + eta tau), q = win rate - 1/2; targets are defined up to a per-row constant.
+        [(_inpo_target,), (lambda o, w, r, eta, tau: _inpo_target(o, w, r, eta, tau) + 3.0,)],
+        [(lambda o, w, r, eta, tau: _inpo_target(o, w, r, eta, 0.0 * tau),),   # no reference
+         (lambda o, w, r, eta, tau: (o + eta * (w - 0.5)) - o,),              # SPPO's target
+         (lambda o, w, r, eta, tau: _inpo_target(o, w + 0.5, r, eta, tau),)],  # q = win rate
+    ),
+    "check_pairwise_loss": lambda: (
+        # sum_ij w_i w_j (d_i - d_j)^2 / 2 = Var_w(d): the identity the loss rests on.
+        [(_pairwise_by_pairs,)],
+        [(lambda r, t, w: ((r - t) ** 2).mean(),),                                # pointwise
+         (lambda r, t, w: _pairwise_by_pairs(r, t, torch.ones_like(w)),)],        # unweighted
+    ),
+    "check_lifted_class_marginal": lambda: (
+        # COMAL 3x3 NE = (4/11, 3/11, 4/11) (Liu et al. 2024, Sec. 4).
+        [("4/11",), (4 / 11,)],
+        [(1 / 3,), ("3/11",)],
     ),
     "check_strict_judge_value": lambda: (
         # Concavification: posteriors 0 and 2/3, value 0.3 / (2/3) = 0.45 (Kamenica and

@@ -13,7 +13,6 @@ import re
 
 import jupytext
 import pytest
-
 from notebook_runner import NOTEBOOKS, image_outputs
 
 #: Each notebook runs top to bottom in under 2 minutes on 2 CPU cores (the teaching size).
