@@ -1,4 +1,9 @@
-"""Fixtures of the notebook and site tests: each notebook is executed once per session."""
+"""Fixtures of the notebook and site tests: each notebook is executed once per session.
+
+The suite runs the notebooks at their CI size (``GT_NOTEBOOK_SIZE=ci``: shorter horizons, the
+same cells and plots); ``--runslow`` also runs them at the teaching size (``make docs`` renders
+that size).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ class ExecutedNotebooks:
 
     def __call__(self, path):
         if path not in self._done:
-            self._done[path] = execute_notebook(path)
+            self._done[path] = execute_notebook(path, size="ci")
         return self._done[path]
 
     def all(self) -> dict:

@@ -40,6 +40,11 @@ def site(executed_notebooks, tmp_path_factory):
     work = tmp_path_factory.mktemp("docs_build")
     shutil.copytree(ROOT / "docs", work / "docs",
                     ignore=shutil.ignore_patterns("__pycache__", "*.ipynb"))
+    for page in (work / "docs").rglob("*.md"):  # links to the notebooks follow them
+        text = page.read_text(encoding="utf-8")
+        for path in NOTEBOOKS:
+            text = text.replace(f"{path.name})", f"{path.stem}.ipynb)")
+        page.write_text(text, encoding="utf-8")
     images = {}
     for path, (notebook, _) in executed_notebooks.all().items():
         (work / "docs" / "notebooks" / path.name).unlink()
@@ -113,7 +118,12 @@ def test_no_broken_internal_link(site):
             parts = urlsplit(link)
             if parts.scheme or link.startswith(("//", "data:", "mailto:")):
                 continue
-            target = page if not parts.path else (page.parent / unquote(parts.path)).resolve()
+            if not parts.path:
+                target = page
+            elif parts.path.startswith("/"):  # 404.html links from the site root
+                target = (site_dir / unquote(parts.path).lstrip("/")).resolve()
+            else:
+                target = (page.parent / unquote(parts.path)).resolve()
             if target.is_dir():
                 target = target / "index.html"
             if not target.exists():

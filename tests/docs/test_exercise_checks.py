@@ -166,11 +166,12 @@ CASES = {
     ),
     "check_inpo_target": lambda: (
         # INPO (Zhang et al. 2024, eq. (6)): log pi' ∝ (log pi + eta tau log ref + eta q)
-        # / (1 + eta tau), q = win rate - 1/2; targets are defined up to a per-row constant.
+        # / (1 + eta tau), q = win rate - 1/2; targets are defined up to a per-row constant
+        # (so q = win rate, a shift of 1/2, would be a right answer too).
         [(_inpo_target,), (lambda o, w, r, eta, tau: _inpo_target(o, w, r, eta, tau) + 3.0,)],
         [(lambda o, w, r, eta, tau: _inpo_target(o, w, r, eta, 0.0 * tau),),   # no reference
          (lambda o, w, r, eta, tau: (o + eta * (w - 0.5)) - o,),              # SPPO's target
-         (lambda o, w, r, eta, tau: _inpo_target(o, w + 0.5, r, eta, tau),)],  # q = win rate
+         (lambda o, w, r, eta, tau: eta * tau * r + eta * (w - 0.5),)],        # no 1 + eta tau
     ),
     "check_pairwise_loss": lambda: (
         # sum_ij w_i w_j (d_i - d_j)^2 / 2 = Var_w(d): the identity the loss rests on.
