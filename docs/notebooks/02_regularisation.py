@@ -313,7 +313,7 @@ Markdown(f"The adaptive rule reset the magnet {len(reset_steps)} times in {STEPS
          f"{first_below(a_expl)}, the fixed period of 100 steps at step {first_below(f_expl)}.")
 
 # %% [markdown]
-# On this game a period of 100 steps happens to be better. Is it a good period elsewhere?
+# Is one fixed period good everywhere?
 # `gt.solve_batch_until` runs a batch of games until each reaches a tolerance; we count the
 # steps to $10^{-8}$ on eight random 10x10 games and on the COMAL game for several periods.
 
