@@ -34,7 +34,7 @@ notebooks: $(STAMP)
 	mkdir -p $(VENV)/share/jupyter/lab/settings
 	echo '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}}}' \
 		> $(VENV)/share/jupyter/lab/settings/overrides.json
-	cd docs/notebooks && ../../$(VENV)/bin/jupyter lab
+	cd docs/notebooks && ../../$(VENV)/bin/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 bench: $(STAMP)
 	$(PY) benchmarks/matrix_speed.py
