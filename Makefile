@@ -4,12 +4,12 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all lint bench bench-llm bench-persuasion bench-psro clean
+.PHONY: demo test test-all lint docs notebooks bench bench-llm bench-persuasion bench-psro clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[openspiel,llm,dev]"
+	$(PY) -m pip install -q -e ".[openspiel,llm,dev,docs]"
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -23,6 +23,18 @@ test-all: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+
+# The site (user guides, executed notebooks, API reference, benchmarks) into site/.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
+# JupyterLab on the teaching notebooks (jupytext .py files open as notebooks).
+notebooks: $(STAMP)
+	$(PY) -m pip install -q "jupyterlab>=4.2"
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	echo '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}}}' \
+		> $(VENV)/share/jupyter/lab/settings/overrides.json
+	cd docs/notebooks && ../../$(VENV)/bin/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 bench: $(STAMP)
 	$(PY) benchmarks/matrix_speed.py
@@ -45,4 +57,4 @@ bench-psro: $(STAMP)
 	$(PY) benchmarks/psro_bench.py $(PSRO_ARGS)
 
 clean:
-	rm -rf $(VENV) reports .pytest_cache
+	rm -rf $(VENV) reports site .pytest_cache
