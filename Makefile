@@ -37,6 +37,7 @@ notebooks: $(STAMP)
 	cd docs/notebooks && ../../$(VENV)/bin/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 bench: $(STAMP)
+	$(PY) -m pip install -q -e ".[bench]"
 	$(PY) benchmarks/matrix_speed.py
 	$(PY) benchmarks/efg_speed.py
 

@@ -92,7 +92,7 @@ def nash_md(lr=1.0, tau=0.1, scale="game", polish=False) -> Solver:
     return maybe_polish(solver, polish)
 
 
-def comal(lr=2.0, tau=0.003, inner_steps="adaptive", inner="extragradient", inner_tol=0.0,
+def comal(lr=1.0, tau=0.003, inner_steps="adaptive", inner="extragradient", inner_tol=0.0,
           reset_thresholds=DEFAULT_THRESHOLDS, reset_periods=3.0, scale="game",
           polish=True) -> Solver:
     """COMAL (Liu et al. 2024, Alg. 1): the conceptual proximal-point method.
