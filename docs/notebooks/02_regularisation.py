@@ -246,10 +246,10 @@ Markdown(
 #
 # The mirror-prox step (`extragradient=True`, the default of `mpo` and `comal`) is safe for
 # $\eta \le 1/\max|A_{ij}|$ (Nemirovski 2004); since $S \le \max|A_{ij}|$ that is `lr <= 1` in
-# relative units for games whose payoffs are centred. The default `mpo(lr=2.0)` is outside
-# this range: it was chosen because it is faster on random games, where larger steps are still
-# stable. On a purely rotational game such as RPS it is not, and the plain iterate cycles; the
-# certified polish (section 4) is what makes the default solver's answer exact there.
+# relative units for games whose payoffs are centred, and the default is `mpo(lr=1.0)`. A
+# larger step is faster on many random games, where it is still stable, but not on a purely
+# rotational game such as RPS: there `lr=2` makes the plain iterate cycle. The certified polish
+# (section 4) would still report an exact answer, but the dynamics themselves do not converge.
 
 # %%
 rps = gt.games.rock_paper_scissors()
@@ -260,7 +260,7 @@ fig, ax = plt.subplots(figsize=(8.4, 3.4))
 for lr, r in lr_runs.items():
     ax.semilogy(r.steps, np.maximum(r.exploitability_last, 1e-16), label=f"mpo(lr={lr}), no polish")
 ax.semilogy(polished.steps, np.maximum(polished.exploitability_last, 1e-16), "k--",
-            label="mpo() defaults\n(lr=2, polish)")
+            label="mpo() defaults\n(lr=1, polish)")
 ax.set_xlabel("iteration")
 ax.set_ylabel("exploitability")
 ax.set_title("RPS: the step size of mirror prox")
