@@ -29,6 +29,7 @@
 
 # %%
 import os
+import tempfile
 
 import jax
 
@@ -192,9 +193,10 @@ def mean_exploitability(model):
 
 def train(algorithm, iterations=TRAINER_ITERATIONS):
     model = models.tiny_causal_lm(tokenizer, hidden=32, layers=2, seed=0)
-    config = SelfPlayConfig(algorithm=algorithm, eta=2.0, temp=0.1,
-                            ref_every=None if algorithm == "sppo" else 2, k=6,
-                            prompts_per_step=2, epochs=3, lr=5e-2, max_new_tokens=1, seed=0)
+    config = SelfPlayConfig(output_dir=tempfile.mkdtemp(), algorithm=algorithm, eta=2.0,
+                            temp=0.1, ref_update_steps=None if algorithm == "sppo" else 2,
+                            num_generations=6, per_device_batch_size=2, num_iterations=3,
+                            learning_rate=5e-2, max_new_tokens=1, seed=0)
     trainer = SelfPlayTrainer(model, tokenizer, MatrixOracle(biased, classify=lambda ids:
                                                              ids[0] % 3), config)
     curve = [mean_exploitability(model)]
@@ -236,10 +238,10 @@ Markdown(f"Exploitability over {TRAINER_ITERATIONS} iterations (start → lowest
 # base, tok = models.load_model("smollm2")            # or "path/to/hf_dir", "model.gguf"
 # model = peft.get_peft_model(base, peft.LoraConfig(r=8, target_modules=["q_proj", "v_proj"]))
 # judge = LLMJudge(model, tok, context=model.disable_adapter)   # judge = the initial model
-# cfg = SelfPlayConfig(algorithm="mpo", eta=1.0, temp=0.1, ref_every=1, k=4, lr=1e-3)
-# trainer = SelfPlayTrainer(model, tok, judge, cfg)
-# prompts = models.format_prompts(tok, models.load_prompts(16))
-# trainer.train(prompts, iterations=3, checkpoint_dir="ckpt")   # resume: trainer.load("ckpt")
+# cfg = SelfPlayConfig(output_dir="run", algorithm="mpo", eta=1.0, temp=0.1, ref_update_steps=1,
+#                      num_generations=4, learning_rate=1e-3, max_steps=3, save_steps=1)
+# trainer = SelfPlayTrainer(model, tok, judge, cfg, train_dataset=models.load_prompts(16))
+# trainer.train()                     # after a crash: trainer.train(resume_from_checkpoint=True)
 # ```
 #
 # The LoRA part runs here on the tiny model: only the adapter weights train, and the frozen
@@ -259,8 +261,10 @@ lora = peft.get_peft_model(base, peft.LoraConfig(r=4, lora_alpha=8, init_lora_we
 before = {n: p.detach().clone() for n, p in lora.named_parameters()}
 lora_trainer = SelfPlayTrainer(lora, tokenizer, MatrixOracle(biased, classify=lambda ids:
                                                              ids[0] % 3),
-                               SelfPlayConfig(algorithm="mpo", eta=2.0, temp=0.1, ref_every=1,
-                                              k=4, lr=5e-2, max_new_tokens=1, seed=0))
+                               SelfPlayConfig(output_dir=tempfile.mkdtemp(), algorithm="mpo",
+                                              eta=2.0, temp=0.1, ref_update_steps=1,
+                                              num_generations=4, per_device_batch_size=2,
+                                              learning_rate=5e-2, max_new_tokens=1, seed=0))
 lora_trainer.step(prompts)
 changed = [n for n, p in lora.named_parameters() if not torch.equal(before[n], p)]
 Markdown(f"One MPO iteration changed {len(changed)} tensors, all of them LoRA adapters: "
