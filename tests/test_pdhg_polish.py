@@ -145,3 +145,25 @@ def test_polished_solver_keeps_its_inner_iteration_and_certifies():
     lp = solve_zero_sum(game)
     np.testing.assert_allclose(out.last[0], lp.row, atol=1e-9)
     np.testing.assert_allclose(out.last[1], lp.col, atol=1e-9)
+
+
+def test_batched_polish_from_two_threads_at_once_finishes():
+    # Two programs, each polishing a batch of 128 games, run from two Python threads (as
+    # benchmarks/last_iterate.py does). With batched LAPACK solves this hung every time on a
+    # 2-core machine: both kernels blocked the intra-op pool waiting for their own sub-tasks.
+    import threading
+
+    polish = jax.jit(lambda a, x, y: polish_profile(games.MatrixGame(a), (x, y), 1e-6))
+
+    def work(seed):
+        a = jnp.asarray(np.random.default_rng(seed).uniform(-1, 1, (128, 50, 50)))
+        x = y = jnp.full((128, 50), 1 / 50)
+        for i in range(60):
+            jax.block_until_ready(polish(a, x + i * 1e-9, y))
+
+    threads = [threading.Thread(target=work, args=(seed,), daemon=True) for seed in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "concurrent polish deadlocked"

@@ -84,6 +84,25 @@ def _nash_conv(a, x, y):
     return jnp.where(jnp.isfinite(value), value, jnp.inf)
 
 
+@jax.custom_batching.custom_vmap
+def _solve_one(mat, rhs):
+    """``mat^-1 rhs`` for one square system, batched as a sequential loop of single solves.
+
+    XLA's CPU LAPACK kernels spread a *batch* of factorisations over the intra-op thread pool
+    and block a pool thread until the pieces finish; two such kernels at once (two programs
+    run from two Python threads, or two solves in one program) can occupy every thread of a
+    small pool and wait on each other forever. A single system is factorised inline, so
+    mapping over the batch one system at a time cannot deadlock."""
+    return jnp.linalg.solve(mat, rhs[:, None])[:, 0]
+
+
+@_solve_one.def_vmap
+def _solve_one_batched(axis_size, in_batched, mat, rhs):
+    mat, rhs = (v if batched else jnp.broadcast_to(v, (axis_size,) + v.shape)
+                for v, batched in zip((mat, rhs), in_batched))
+    return jax.lax.map(lambda args: _solve_one(*args), (mat, rhs)), True
+
+
 def _polish_one(a, x, y, scale):
     """Unbatched polish of one ``[m, n]`` game; returns ``(x, y, nash_conv)`` of the best
     candidate (not yet compared with the tolerance)."""
@@ -98,11 +117,8 @@ def _polish_one(a, x, y, scale):
     size = max(m, n) + 1
     systems = [_equalise_system(a, order_x, order_y, k, size) for k in guesses]
     systems += [_equalise_system(a.T, order_y, order_x, k, size) for k in guesses]
-    # One stacked solve: a single LAPACK call at a time (concurrent batched LU calls can
-    # deadlock XLA's CPU thread pool on small machines).
-    solutions = jnp.linalg.solve(
-        jnp.stack([mat for mat, _ in systems]), jnp.stack([rhs for _, rhs in systems])[..., None]
-    )[..., 0]
+    solutions = jax.vmap(_solve_one)(jnp.stack([mat for mat, _ in systems]),
+                                     jnp.stack([rhs for _, rhs in systems]))
     best = (x, y, jnp.asarray(jnp.inf, a.dtype))
     for g in range(len(guesses)):
         yy = _simplex(solutions[g, :n])
