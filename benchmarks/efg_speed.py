@@ -33,12 +33,13 @@ from gametheory.efg import (  # noqa: E402
 )
 
 CHECKPOINTS = (10, 100, 1000, 10000)
-# label -> (solver, parameters). "mpo" / "comal": the registry defaults (scale-free: lr=1.0
-# and temp/tau=0.003 relative to the game's payoff scale, adaptive dilated weights, adaptive
-# magnet resets, one extragradient step), chosen on Leduc, Kuhn, liar's dice and goofspiel and
+# label -> (solver, parameters). "mpo" / "comal": the registry defaults (scale-free: lr=3.0
+# and temp/tau=0.003 relative to the game's payoff scale, an adaptive step that shrinks where
+# the mirror-prox step condition fails, adaptive dilated weights, adaptive magnet resets, one
+# extragradient step), chosen on Leduc, Kuhn, liar's dice and goofspiel and
 # checked on unseen games (tests/efg/test_efg_defaults.py). "mpo Leduc-tuned" is the former
 # default, tuned on Leduc alone in absolute units (lr=1.5, temp=0.01, reset every 200, reach
-# weighting); it is better on Leduc and diverges on games of another payoff scale. The
+# weighting); it diverges on games of another payoff scale. The
 # plain-step rows (no extragradient) are kept for comparison.
 OURS = {
     "mmd": ("mmd", dict(lr=0.2, temp=0.02, weighting="reach")),

@@ -28,12 +28,16 @@ from ._common import initial_logits, plans_of_logits
 from .mmd import (
     _UNITS,
     _check_weighting,
+    StepControl,
     check_every,
     check_log_floor,
+    control_step,
     game_scale,
     infoset_weights,
+    init_step_control,
     mirror_prox_step,
     plan_residual,
+    select,
 )
 
 __all__ = ["EFGComalState", "comal"]
@@ -46,14 +50,15 @@ class EFGComalState(NamedTuple):
     scale: jnp.ndarray  # [] payoff scale S
     restart: RestartState  # adaptive reference updates (unused otherwise)
     weights: tuple  # per player [I] weights of the dilated regulariser (infoset_weights)
+    control: StepControl  # adaptive step size (factor 1 and unused otherwise)
     inner_step: jnp.ndarray
     outer_step: jnp.ndarray
     step: jnp.ndarray
 
 
-def comal(lr=1.0, tau=0.003, inner_steps="adaptive", inner_tol=0.0, weighting="adaptive",
+def comal(lr=3.0, tau=0.003, inner_steps="adaptive", inner_tol=0.0, weighting="adaptive",
           extragradient=1, scale="game", reset_thresholds=DEFAULT_THRESHOLDS,
-          reset_periods=3.0, log_floor=40.0) -> Solver:
+          reset_periods=3.0, log_floor=40.0, adaptive_lr=1) -> Solver:
     """COMAL with the dilated INPO/MMD inner solver (see the module docstring).
 
     ``inner_steps``: a fixed number of inner steps per reference, or ``"adaptive"`` (default):
@@ -61,8 +66,9 @@ def comal(lr=1.0, tau=0.003, inner_steps="adaptive", inner_tol=0.0, weighting="a
     ``reset_thresholds`` (:mod:`gametheory.solvers.restarts`), after at least
     ``reset_periods / (lr * tau)`` inner steps (see :func:`.mmd.mpo`).
     ``extragradient=1`` (default): inner steps in mirror-prox form (:func:`.mmd.mirror_prox_step`),
-    two gradient evaluations per iteration; ``0``: the plain MMD step. ``weighting`` and
-    ``log_floor``: as in :func:`.mmd.mpo`."""
+    two gradient evaluations per iteration; ``0``: the plain MMD step. ``weighting``,
+    ``log_floor`` and ``adaptive_lr`` (the step shrinks when it fails the mirror-prox step
+    condition): as in :func:`.mmd.mpo`."""
     lr, tau = as_schedule(lr, "lr"), as_schedule(tau, "tau")
     scale = check_scale(scale)
     thresholds = check_thresholds(reset_thresholds, "reset_thresholds")
@@ -74,6 +80,7 @@ def comal(lr=1.0, tau=0.003, inner_steps="adaptive", inner_tol=0.0, weighting="a
     log_floor = check_log_floor(log_floor)
     _check_weighting(weighting)
     extragradient = check_flag(extragradient, "extragradient")
+    adaptive_lr = check_flag(adaptive_lr, "adaptive_lr") and extragradient
 
     def init(game, initial=None):
         logits = initial_logits(game, initial)
@@ -81,14 +88,19 @@ def comal(lr=1.0, tau=0.003, inner_steps="adaptive", inner_tol=0.0, weighting="a
         s = game_scale(game, scale)
         plans = plans_of_logits(game, logits)
         return EFGComalState(logits, logits, plans, s, init_restart(s),
-                             infoset_weights(game, weighting, plans), zero, zero, zero)
+                             infoset_weights(game, weighting, plans), init_step_control(s.dtype),
+                             zero, zero, zero)
 
     def update(game, state):
-        eta, t = lr(state.step) / state.scale, tau(state.step) * state.scale
+        eta = lr(state.step) * state.control.factor / state.scale
+        t = tau(state.step) * state.scale
         weights = state.weights
-        logits, plans, _ = mirror_prox_step(game, state.logits, state.plans, eta, t,
-                                            state.ref_logits, weights,
-                                            extragradient=extragradient, log_floor=log_floor)
+        logits, plans, _, ratio = mirror_prox_step(
+            game, state.logits, state.plans, eta, t, state.ref_logits, weights,
+            extragradient=extragradient, log_floor=log_floor, with_ratio=True)
+        control = state.control
+        if adaptive_lr:
+            accept, control = control_step(control, ratio)
         inner_step = state.inner_step + 1
         restart = state.restart
         if inner_steps == "adaptive":
@@ -105,9 +117,12 @@ def comal(lr=1.0, tau=0.003, inner_steps="adaptive", inner_tol=0.0, weighting="a
         if weighting == "adaptive":  # a new regulariser with each new reference
             weights = tuple(jnp.where(advance, w, v) for w, v in
                             zip(infoset_weights(game, weighting, plans), weights))
-        return EFGComalState(logits, ref_logits, plans, state.scale, restart, weights,
-                             jnp.where(advance, 0, inner_step),
-                             state.outer_step + advance.astype(jnp.int32), state.step + 1)
+        new = EFGComalState(logits, ref_logits, plans, state.scale, restart, weights, control,
+                            jnp.where(advance, 0, inner_step),
+                            state.outer_step + advance.astype(jnp.int32), state.step + 1)
+        if adaptive_lr:  # a rejected step leaves all but the step size as is
+            new = select(accept, new, state._replace(control=control, step=state.step + 1))
+        return new
 
     return Solver(init, update, lambda game, state: state.plans, name="comal")
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import jax
 import jax.numpy as jnp
 
 from ... import rules
@@ -32,7 +33,8 @@ from ..treeplex import bottom_up
 from ._common import entropy_magnet, initial_logits, plans_of_logits
 
 __all__ = ["EFGMMDState", "dilated_mmd_step", "mmd", "mpo", "mmd_annealed", "optimistic",
-           "mirror_prox_step"]
+           "mirror_prox_step", "dilated_bregman", "StepControl", "init_step_control",
+           "control_step"]
 
 
 class EFGMMDState(NamedTuple):
@@ -43,6 +45,7 @@ class EFGMMDState(NamedTuple):
     scale: jnp.ndarray  # [] payoff scale S (SequenceFormGame.payoff_scale)
     restart: RestartState  # adaptive magnet resets (unused otherwise)
     weights: tuple  # per player [I] weights of the dilated regulariser (infoset_weights)
+    control: "StepControl"  # adaptive step size (factor 1 and unused otherwise)
     step: jnp.ndarray  # [] int32
 
 
@@ -137,9 +140,21 @@ def _check_weighting(weighting):
     return weighting
 
 
+def dilated_bregman(tp, weights, plan_u, logits_u, logits_v):
+    """``D(u, v) = sum_I w_I u[parent(I)] KL(b_u(I) || b_v(I))``: the Bregman divergence of the
+    ``w``-weighted dilated entropy between the realization plans ``u`` and ``v`` given by their
+    behavioural log-policies (the dilated entropy's divergence is the reach-weighted sum of the
+    local KLs; Hoda, Gilpin, Pena and Sandholm 2010, "Smoothing techniques for computing Nash
+    equilibria of sequential games", Math. Oper. Res., Sec. 4)."""
+    p_u = jnp.exp(logits_u)
+    terms = jnp.where(tp.mask & (p_u > 0), p_u * (logits_u - logits_v), 0.0)
+    return jnp.sum(weights * plan_u[tp.parent] * jnp.sum(terms, axis=-1))
+
+
 def mirror_prox_step(game, logits, plans, lr, temp, magnet_logits, weights, qs=None,
-                     extragradient=False, log_floor=None) -> tuple:
-    """One dilated MMD step for both players; returns ``(logits, plans, qs)``.
+                     extragradient=False, log_floor=None, with_ratio=False) -> tuple:
+    """One dilated MMD step for both players; returns ``(logits, plans, qs)``, and the step's
+    :func:`step condition <step_ratio>` ratio last with ``with_ratio`` (extragradient only).
 
     ``qs``: the payoff gradients to step on (default: at ``plans``). With ``extragradient`` the
     step is taken in mirror-prox form (Nemirovski 2004, eq. (3.1), applied to the game
@@ -155,10 +170,58 @@ def mirror_prox_step(game, logits, plans, lr, temp, magnet_logits, weights, qs=N
                     zip(game.treeplexes, logits, grads, magnet_logits, weights))
         return new, plans_of_logits(game, new)
 
-    new, new_plans = step(qs)
-    if extragradient:
-        new, new_plans = step(game.gradients(new_plans))
-    return new, new_plans, qs
+    half, half_plans = step(qs)
+    if not extragradient:
+        return (half, half_plans, qs) + ((None,) if with_ratio else ())
+    half_qs = game.gradients(half_plans)
+    new, new_plans = step(half_qs)
+    if not with_ratio:
+        return new, new_plans, qs
+    ratio = step_ratio(game, weights, lr, logits, qs, half, half_plans, half_qs, new, new_plans)
+    return new, new_plans, qs, ratio
+
+
+def step_ratio(game, weights, lr, logits, qs, half, half_plans, half_qs, new, new_plans):
+    """The mirror-prox step condition as a ratio (Nemirovski 2004, the inequality after (3.2)):
+
+        rho = lr <q(half) - q(pi), pi' - half> / (D(pi', half) + D(half, pi)),
+
+    summed over both players (each maximises ``<q, x>``), ``D`` the weighted dilated divergence
+    (:func:`dilated_bregman`). ``rho <= 1`` is what the method's convergence proof asks of each
+    step, and what a step ``lr <= 1 / L`` guarantees; ``rho > 1`` means the step is too long for
+    the game's local Lipschitz constant ``L``. A step that does not move has ratio 0."""
+    lhs = lr * sum(jnp.dot(qh - q, n - h) for q, qh, h, n in zip(qs, half_qs, half_plans,
+                                                                    new_plans))
+    rhs = sum(dilated_bregman(tp, w, n, nl, hl) + dilated_bregman(tp, w, h, hl, l)
+              for tp, w, n, nl, h, hl, l in zip(game.treeplexes, weights, new_plans, new, half_plans,
+                                                half, logits))
+    return jnp.where(rhs > 0, lhs / jnp.where(rhs > 0, rhs, 1.0), 0.0)
+
+
+class StepControl(NamedTuple):
+    factor: jnp.ndarray  # [] current step / lr, in (0, 1]
+    rejected: jnp.ndarray  # [] int32 steps rejected so far
+
+
+#: Adaptive step: a step whose ratio (:func:`step_ratio`) exceeds 1 is rejected and the step
+#: multiplied by ``SHRINK``; each accepted step lets it grow back by ``GROW`` up to ``lr``.
+SHRINK, GROW = 0.8, 1.001
+
+
+def init_step_control(dtype) -> StepControl:
+    return StepControl(jnp.ones((), dtype), jnp.zeros((), jnp.int32))
+
+
+def control_step(control: StepControl, ratio):
+    """``(accept, new_control)`` for a step with the given ratio (see :data:`SHRINK`)."""
+    accept = ratio <= 1.0
+    factor = jnp.where(accept, jnp.minimum(control.factor * GROW, 1.0), control.factor * SHRINK)
+    return accept, StepControl(factor, control.rejected + (~accept).astype(jnp.int32))
+
+
+def select(accept, new, old):
+    """``new`` where the step is accepted, ``old`` elsewhere (leaf by leaf)."""
+    return jax.tree_util.tree_map(lambda n, o: jnp.where(accept, n, o), new, old)
 
 
 def check_log_floor(value):
@@ -171,8 +234,10 @@ def check_log_floor(value):
 
 def _mmd(name, lr, temp, magnet, magnet_every, anneal, optimistic_steps,
          weighting="uniform", extragradient=False, scale="game",
-         reset_thresholds=DEFAULT_THRESHOLDS, reset_periods=3.0, log_floor=None) -> Solver:
+         reset_thresholds=DEFAULT_THRESHOLDS, reset_periods=3.0, log_floor=None,
+         adaptive_lr=False) -> Solver:
     lr = as_schedule(lr, "lr")
+    adaptive_lr = check_flag(adaptive_lr, "adaptive_lr")
     log_floor = check_log_floor(log_floor)
     reset_periods = check_nonnegative(reset_periods, "reset_periods")
     scale = check_scale(scale)
@@ -202,17 +267,21 @@ def _mmd(name, lr, temp, magnet, magnet_every, anneal, optimistic_steps,
         prev_q = game.gradients(plans)
         s = game_scale(game, scale)
         return EFGMMDState(logits, magnets, plans, prev_q, s, init_restart(s),
-                           infoset_weights(game, weighting, plans), jnp.zeros((), jnp.int32))
+                           infoset_weights(game, weighting, plans),
+                           init_step_control(s.dtype), jnp.zeros((), jnp.int32))
 
     def update(game, state):
         qs = game.gradients(state.plans)
         steps = tuple(2 * q - p for q, p in zip(qs, state.prev_q)) if optimistic_steps else qs
-        eta = lr(state.step) / state.scale
+        eta = lr(state.step) * state.control.factor / state.scale
         alpha = temperature(state.step) * state.scale
-        logits, plans, _ = mirror_prox_step(
+        logits, plans, _, ratio = mirror_prox_step(
             game, state.logits, state.plans, eta, alpha, state.magnet_logits,
-            state.weights, steps, extragradient, log_floor)
+            state.weights, steps, extragradient, log_floor, with_ratio=True)
         step = state.step + 1
+        control = state.control
+        if adaptive_lr and extragradient:
+            accept, control = control_step(control, ratio)
         magnets, restart = state.magnet_logits, state.restart
         if magnet_every == "adaptive":
             hold = reset_periods / (lr(state.step) * temperature(state.step))
@@ -226,7 +295,11 @@ def _mmd(name, lr, temp, magnet, magnet_every, anneal, optimistic_steps,
             if weighting == "adaptive":
                 weights = tuple(jnp.where(reset, w, v) for w, v in
                                 zip(infoset_weights(game, weighting, plans), weights))
-        return EFGMMDState(logits, magnets, plans, qs, state.scale, restart, weights, step)
+        new = EFGMMDState(logits, magnets, plans, qs, state.scale, restart, weights, control,
+                          step)
+        if adaptive_lr and extragradient:  # a rejected step leaves all but the step size as is
+            new = select(accept, new, state._replace(control=control, step=step))
+        return new
 
     return Solver(init, update, lambda game, state: state.plans, name=name)
 
@@ -256,9 +329,9 @@ def mmd(lr=0.1, temp=0.05, magnet="entropy", magnet_every=0, anneal=0.0,
                 False, weighting, extragradient, scale, reset_thresholds, reset_periods)
 
 
-def mpo(lr=1.0, temp=0.003, reset_every="adaptive", weighting="adaptive", extragradient=1,
+def mpo(lr=3.0, temp=0.003, reset_every="adaptive", weighting="adaptive", extragradient=1,
         scale="game", reset_thresholds=DEFAULT_THRESHOLDS, reset_periods=3.0,
-        log_floor=40.0) -> Solver:
+        log_floor=40.0, adaptive_lr=1) -> Solver:
     """Magnetic Preference Optimization (Wang et al. 2024) in the sequence form: dilated MMD whose
     magnet starts at the initial policy and is reset to the current iterate, every
     ``reset_every`` steps or (``"adaptive"``, the default) on measured progress.
@@ -280,13 +353,20 @@ def mpo(lr=1.0, temp=0.003, reset_every="adaptive", weighting="adaptive", extrag
     equilibrium is almost pure, and an action whose probability underflows to 0 could never come
     back when it becomes the best one (oshi_zumo stalled at 1.3e-3 without it); ``0`` is off.
 
+    ``adaptive_lr=1`` (default, with ``extragradient``) treats ``lr`` as the largest step: a
+    step that fails the mirror-prox step condition (:func:`step_ratio` above 1: too long for the
+    game's local Lipschitz constant) is rejected and the step shrunk by :data:`SHRINK`; accepted
+    steps let it grow back by :data:`GROW` up to ``lr``. The payoff scale ``S`` is a bound, not
+    the Lipschitz constant, so one fixed ``lr`` is too long for some games (goofspiel with 5
+    cards diverged at ``lr=1.5`` without it) and needlessly short for others (Leduc).
+
     Defaults chosen on Kuhn, Leduc, liar's dice (1, 3) and (1, 4) and goofspiel (5 cards); checked
     on games not used for the choice in ``tests/efg/test_efg_defaults.py``."""
     if reset_every is None or reset_every == 0:
         raise ValueError("reset_every must be a positive integer or 'adaptive'.")
     return _mmd("mpo", lr, temp, "initial", check_every(reset_every, "reset_every"), 0.0,
                 False, weighting, extragradient, scale, reset_thresholds, reset_periods,
-                log_floor)
+                log_floor, adaptive_lr)
 
 
 def mmd_annealed(lr=0.3, temp=0.75, anneal=0.5, magnet="entropy", weighting="reach",
