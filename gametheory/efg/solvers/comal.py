@@ -27,8 +27,8 @@ from ..metrics import regularized_gap
 from ._common import initial_logits, plans_of_logits
 from .mmd import (
     _UNITS,
-    _check_weighting,
     StepControl,
+    _check_weighting,
     check_every,
     check_log_floor,
     control_step,

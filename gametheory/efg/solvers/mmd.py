@@ -45,7 +45,7 @@ class EFGMMDState(NamedTuple):
     scale: jnp.ndarray  # [] payoff scale S (SequenceFormGame.payoff_scale)
     restart: RestartState  # adaptive magnet resets (unused otherwise)
     weights: tuple  # per player [I] weights of the dilated regulariser (infoset_weights)
-    control: "StepControl"  # adaptive step size (factor 1 and unused otherwise)
+    control: StepControl  # adaptive step size (factor 1 and unused otherwise)
     step: jnp.ndarray  # [] int32
 
 
@@ -190,11 +190,11 @@ def step_ratio(game, weights, lr, logits, qs, half, half_plans, half_qs, new, ne
     (:func:`dilated_bregman`). ``rho <= 1`` is what the method's convergence proof asks of each
     step, and what a step ``lr <= 1 / L`` guarantees; ``rho > 1`` means the step is too long for
     the game's local Lipschitz constant ``L``. A step that does not move has ratio 0."""
-    lhs = lr * sum(jnp.dot(qh - q, n - h) for q, qh, h, n in zip(qs, half_qs, half_plans,
-                                                                    new_plans))
+    lhs = lr * sum(jnp.dot(qh - q, n - h)
+                   for q, qh, h, n in zip(qs, half_qs, half_plans, new_plans))
     rhs = sum(dilated_bregman(tp, w, n, nl, hl) + dilated_bregman(tp, w, h, hl, l)
-              for tp, w, n, nl, h, hl, l in zip(game.treeplexes, weights, new_plans, new, half_plans,
-                                                half, logits))
+              for tp, w, n, nl, h, hl, l in zip(game.treeplexes, weights, new_plans, new,
+                                                half_plans, half, logits))
     return jnp.where(rhs > 0, lhs / jnp.where(rhs > 0, rhs, 1.0), 0.0)
 
 
