@@ -33,7 +33,7 @@ from ..treeplex import bottom_up
 from ._common import entropy_magnet, initial_logits, plans_of_logits
 
 __all__ = ["EFGMMDState", "dilated_mmd_step", "mmd", "mpo", "mmd_annealed", "optimistic",
-           "mirror_prox_step", "dilated_bregman", "StepControl", "init_step_control",
+           "mirror_prox_step", "dilated_bregman", "step_ratio", "StepControl", "init_step_control",
            "control_step"]
 
 
@@ -182,7 +182,8 @@ def mirror_prox_step(game, logits, plans, lr, temp, magnet_logits, weights, qs=N
 
 
 def step_ratio(game, weights, lr, logits, qs, half, half_plans, half_qs, new, new_plans):
-    """The mirror-prox step condition as a ratio (Nemirovski 2004, the inequality after (3.2)):
+    """The mirror-prox step condition as a ratio (Nemirovski 2004, Sec. 3: what the analysis asks
+    of each step):
 
         rho = lr <q(half) - q(pi), pi' - half> / (D(pi', half) + D(half, pi)),
 
