@@ -92,6 +92,16 @@ def _solver(name: str):
     return solvers.make_solver(name)
 
 
+def _applies(name: str, game) -> bool:
+    """Whether solver ``name`` accepts ``game`` (``pdhg`` solves two-player zero-sum games
+    only; its ``init`` says so with a ValueError)."""
+    try:
+        _solver(name).init(game[0] if isinstance(game, list) else game)
+    except ValueError:
+        return False
+    return True
+
+
 @jax.jit
 def _exploitability(game, policies):
     return game.exploitability(policies)
@@ -137,20 +147,23 @@ def _run_play(name: str, steps: int):
 def run_suite(steps: int, include_tops: bool = True, workers: int = 2):
     """Run every solver on every game, and every solver's empirical play on Shapley's game.
 
-    Returns ``({game: {solver: (steps, last, avg, secs)}}, {solver: (steps, cce, ce)})``.
+    Returns ``({game: {solver: (steps, last, avg, secs)}}, {solver: (steps, cce, ce)})``;
+    a solver that does not accept a game (``pdhg`` on a general-sum game) has no entry.
     Most of the time is XLA compilation (one program per solver and game shape), which runs
     outside the GIL, so ``workers`` threads keep both cores busy.
     """
     cases = suite(include_tops)
-    jobs = [(label, game, name) for label, game in cases for name in SOLVERS]
+    jobs = [(label, game, name) for label, game in cases for name in SOLVERS
+            if _applies(name, game)]
+    players = [name for name in SOLVERS if _applies(name, games.shapley_game())]
     results: dict[str, dict] = {label: {} for label, _ in cases}
     plays: dict[str, tuple] = {}
     with ThreadPoolExecutor(max_workers=workers) as pool, tqdm(
-            total=len(jobs) + len(SOLVERS), desc="last-iterate suite", unit="run") as bar:
+            total=len(jobs) + len(players), desc="last-iterate suite", unit="run") as bar:
         futures = {pool.submit(_run_one, game, name, steps): (label, name)
                    for label, game, name in jobs}
         futures.update({pool.submit(_run_play, name, steps): ("play", name)
-                        for name in SOLVERS})
+                        for name in players})
         for future in as_completed(futures):
             label, name = futures[future]
             if label == "play":
@@ -159,8 +172,9 @@ def run_suite(steps: int, include_tops: bool = True, workers: int = 2):
                 results[label][name] = future.result()
             bar.set_postfix_str(f"{label} / {name}")
             bar.update()
-    ordered = {label: {n: rows[n] for n in SOLVERS} for label, rows in results.items()}
-    return ordered, {n: plays[n] for n in SOLVERS}
+    ordered = {label: {n: rows[n] for n in SOLVERS if n in rows}
+               for label, rows in results.items()}
+    return ordered, {n: plays[n] for n in SOLVERS if n in plays}
 
 
 def _file_name(label: str) -> str:
@@ -181,7 +195,7 @@ def markdown_table(results: dict) -> list[str]:
     ]
     for label, rows in results.items():
         cells = [f"{report.cell(rows[n][1][-1])} / {report.cell(rows[n][2][-1])}"
-                 for n in SOLVERS]
+                 if n in rows else "n/a" for n in SOLVERS]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return lines
 
@@ -190,11 +204,12 @@ def shapley_section(results: dict, plays: dict, steps: int) -> list[str]:
     """Shapley's game: no last iterate reaches its Nash equilibrium, but no-regret play reaches
     a coarse-correlated equilibrium. Every number is read off the runs."""
     rows = results["shapley"]
-    final_last = {n: float(rows[n][1][-1]) for n in SOLVERS}
+    names = [n for n in SOLVERS if n in rows and n in plays]
+    final_last = {n: float(rows[n][1][-1]) for n in names}
     nearest = min(final_last, key=final_last.get)
-    cce = {n: float(plays[n][1][-1]) for n in SOLVERS}
-    ce = {n: float(plays[n][2][-1]) for n in SOLVERS}
-    reached = [n for n in SOLVERS if cce[n] < 1e-2]
+    cce = {n: float(plays[n][1][-1]) for n in names}
+    ce = {n: float(plays[n][2][-1]) for n in names}
+    reached = [n for n in names if cce[n] < 1e-2]
     nash_text = (
         f"no solver's last iterate reaches a Nash equilibrium: the closest ends at "
         f"exploitability {report.cell(final_last[nearest])} ({nearest})"
@@ -219,7 +234,7 @@ def shapley_section(results: dict, plays: dict, steps: int) -> list[str]:
         "|---|---|---|---|",
     ]
     lines += [f"| {n} | {report.cell(final_last[n])} | {report.cell(cce[n])} | "
-              f"{report.cell(ce[n])} |" for n in SOLVERS]
+              f"{report.cell(ce[n])} |" for n in names]
     return lines + [""]
 
 

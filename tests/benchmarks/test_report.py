@@ -76,3 +76,18 @@ def test_records_start_at_iteration_zero():
     assert at[0] == 0 and at[-1] == 20
     assert last[0] == avg[0] == pytest.approx(
         float(games.rock_paper_scissors().exploitability(start)), abs=1e-15)
+
+
+def test_the_suite_runs_every_solver_that_accepts_a_game(monkeypatch):
+    # `make demo` stopped on Shapley's general-sum game when pdhg (zero-sum only) was added.
+    shapley = games.shapley_game()
+    assert not last_iterate._applies("pdhg", shapley)
+    assert last_iterate._applies("pdhg", games.rock_paper_scissors())
+    monkeypatch.setattr(last_iterate, "suite", lambda include_tops=True: [("shapley", shapley)])
+    results, plays = last_iterate.run_suite(10)
+    ran = [n for n in last_iterate.SOLVERS if n != "pdhg"]
+    assert list(results["shapley"]) == ran and list(plays) == ran
+    table = last_iterate.markdown_table(results)
+    assert table[2].split(" | ")[1 + last_iterate.SOLVERS.index("pdhg")] == "n/a"
+    section = "\n".join(last_iterate.shapley_section(results, plays, 10))
+    assert "| pdhg |" not in section and "| mwu |" in section
