@@ -12,6 +12,7 @@ import numpy as np
 
 from .games import stack_games
 from .solvers.base import check_count, check_initial
+from .solvers.polish import polish_period
 
 __all__ = [
     "SolveResult",
@@ -256,11 +257,16 @@ def _run_until(game, solver, tol, max_steps, check_every, initial):
         state, steps, value = carry
         return (value > tol) & (steps < max_steps)
 
+    period = polish_period(game, check_every)
+
     def body(carry):
         state, steps, _ = carry
         state = jax.lax.fori_loop(0, check_every, lambda _, s: solver.update(game, s), state)
-        state = _polish(game, solver, state)
-        return state, steps + check_every, expl(state)
+        steps = steps + check_every
+        if solver.polish is not None:  # at most every polish_period steps: it costs more
+            state = jax.lax.cond(steps % period == 0, lambda s: _polish(game, solver, s),
+                                 lambda s: s, state)
+        return state, steps, expl(state)
 
     state, steps, value = jax.lax.while_loop(
         cond, body, (state, jnp.zeros((), jnp.int32), expl(state)))
@@ -342,9 +348,19 @@ def _slot_init(slot_games, solver):
     return jax.vmap(lambda g: solver.init(g, None))(slot_games)
 
 
+#: Continuous batching polishes, at each check, at most this share of the slots whose polish
+#: is due (:func:`~gametheory.solvers.polish.polish_period`): those whose iterates are closest
+#: to an equilibrium (exploitability in units of the payoff scale). The polish costs a few
+#: linear solves per game, more than the 100 steps between checks of a 50x50 game, and it only
+#: certifies games whose supports the iterate has already found.
+POLISH_SHARE = 0.5
+
+
 @functools.partial(jax.jit, static_argnames=("solver", "check_every"))
-def _slot_round(slot_games, solver, check_every, states, fresh):
-    """Restart the ``fresh`` slots on their (new) games, then ``check_every`` updates on all.
+def _slot_round(slot_games, solver, check_every, states, fresh, due):
+    """Restart the ``fresh`` slots on their (new) games, then ``check_every`` updates on all,
+    then the polish on the slots ``due`` for one, at most :data:`POLISH_SHARE` of all slots,
+    closest to an equilibrium first.
 
     Only the slots' games are passed, so the compiled program depends on the number of slots,
     not on the size of the batch (a warm-up on ``slots`` games compiles what a larger batch
@@ -359,17 +375,35 @@ def _slot_round(slot_games, solver, check_every, states, fresh):
     states = jax.lax.cond(jnp.any(fresh), restart, lambda s: s, states)
 
     def run(game, state):
-        state = jax.lax.fori_loop(0, check_every, lambda _, s: solver.update(game, s), state)
-        state = _polish(game, solver, state)
-        policy = solver.policy(game, state)
-        return state, policy, game.exploitability(policy)
+        return jax.lax.fori_loop(0, check_every, lambda _, s: solver.update(game, s), state)
 
-    return jax.vmap(run)(slot_games, states)
+    def measure(game, state):
+        policy = solver.policy(game, state)
+        return policy, game.exploitability(policy)
+
+    def polish(states):
+        _, expl = jax.vmap(measure)(slot_games, states)
+        gap = expl / jax.vmap(lambda g: g.payoff_scale())(slot_games)
+        pick = jnp.argsort(jnp.where(due, gap, jnp.inf))[:share]
+        polished = jax.vmap(lambda g, s: solver.polish(g, s))(_take(slot_games, pick),
+                                                             _take(states, pick))
+        polished = jax.tree.map(
+            lambda p, s: jnp.where(due[pick].reshape((-1,) + (1,) * (p.ndim - 1)), p, s),
+            polished, _take(states, pick))
+        return jax.tree.map(lambda v, p: v.at[pick].set(p), states, polished)
+
+    states = jax.vmap(run)(slot_games, states)
+    share = max(1, int(np.ceil(fresh.shape[0] * POLISH_SHARE)))
+    if solver.polish is not None:
+        states = jax.lax.cond(jnp.any(due), polish, lambda s: s, states)
+    policies, expl = jax.vmap(measure)(slot_games, states)
+    return states, policies, expl
 
 
 def _solve_slots(games, solver, tol, max_steps, check_every, slots, progress):
     total = int(jax.tree.leaves(games)[0].shape[0])
     width = min(slots, total)
+    period = polish_period(games, check_every)
     index = np.arange(width)  # game held by each slot
     running = np.ones(width, bool)
     fresh = np.zeros(width, bool)  # slots to restart on a newly queued game
@@ -385,8 +419,9 @@ def _solve_slots(games, solver, tol, max_steps, check_every, slots, progress):
 
         bar = tqdm(total=total, desc=getattr(solver, "name", "solve"), unit="game")
     while running.any():
+        due = running & ((steps + check_every) % period == 0)
         states, policies, expl = _slot_round(slot_games, solver, check_every, states,
-                                             jnp.asarray(fresh))
+                                             jnp.asarray(fresh), jnp.asarray(due))
         expl = np.asarray(expl)
         steps += check_every * running
         done = running & ((expl <= tol) | (steps >= max_steps))
