@@ -17,7 +17,8 @@ Every returned profile is **certified** in float64 NumPy from scratch:
 ``NashConv = max_i (A y)_i - min_j (A^T x)_j``; a method's "certified" share counts games at or
 below ``--tol``. Wall times exclude compilation: for the batch, a warm-up pass compiles every
 slot width the run shrinks through (``slots``, ``slots/2``, ..., 1) first; for the big game the
-compile time is printed beside the row. ``--check-every`` is 100 (each check runs the polish).
+compile time is printed beside the row. ``--check-every`` is 100 (checks run the polish at
+most every :func:`gametheory.solvers.polish.polish_period` steps).
 NashConv = 2 x exploitability (OpenSpiel's convention); the driver stops on exploitability
 ``<= tol / 2``.
 

@@ -348,19 +348,10 @@ def _slot_init(slot_games, solver):
     return jax.vmap(lambda g: solver.init(g, None))(slot_games)
 
 
-#: Continuous batching polishes, at each check, at most this share of the slots whose polish
-#: is due (:func:`~gametheory.solvers.polish.polish_period`): those whose iterates are closest
-#: to an equilibrium (exploitability in units of the payoff scale). The polish costs a few
-#: linear solves per game, more than the 100 steps between checks of a 50x50 game, and it only
-#: certifies games whose supports the iterate has already found.
-POLISH_SHARE = 0.5
-
-
 @functools.partial(jax.jit, static_argnames=("solver", "check_every"))
 def _slot_round(slot_games, solver, check_every, states, fresh, due):
     """Restart the ``fresh`` slots on their (new) games, then ``check_every`` updates on all,
-    then the polish on the slots ``due`` for one, at most :data:`POLISH_SHARE` of all slots,
-    closest to an equilibrium first.
+    then the polish on the slots ``due`` for one (skipped when none is).
 
     Only the slots' games are passed, so the compiled program depends on the number of slots,
     not on the size of the batch (a warm-up on ``slots`` games compiles what a larger batch
@@ -382,18 +373,12 @@ def _slot_round(slot_games, solver, check_every, states, fresh, due):
         return policy, game.exploitability(policy)
 
     def polish(states):
-        _, expl = jax.vmap(measure)(slot_games, states)
-        gap = expl / jax.vmap(lambda g: g.payoff_scale())(slot_games)
-        pick = jnp.argsort(jnp.where(due, gap, jnp.inf))[:share]
-        polished = jax.vmap(lambda g, s: solver.polish(g, s))(_take(slot_games, pick),
-                                                             _take(states, pick))
-        polished = jax.tree.map(
-            lambda p, s: jnp.where(due[pick].reshape((-1,) + (1,) * (p.ndim - 1)), p, s),
-            polished, _take(states, pick))
-        return jax.tree.map(lambda v, p: v.at[pick].set(p), states, polished)
+        polished = jax.vmap(lambda g, s: solver.polish(g, s))(slot_games, states)
+        return jax.tree.map(
+            lambda p, s: jnp.where(due.reshape(due.shape + (1,) * (p.ndim - 1)), p, s),
+            polished, states)
 
     states = jax.vmap(run)(slot_games, states)
-    share = max(1, int(np.ceil(fresh.shape[0] * POLISH_SHARE)))
     if solver.polish is not None:
         states = jax.lax.cond(jnp.any(due), polish, lambda s: s, states)
     policies, expl = jax.vmap(measure)(slot_games, states)

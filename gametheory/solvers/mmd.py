@@ -91,7 +91,7 @@ def mmd(lr=0.1, temp=0.1, magnet="uniform", magnet_lr=0.0, magnet_every=None,
       ``lr * temp``, a dimensionless product). This is MPO, see :func:`mpo`.
     * Annealing (``anneal=p > 0``): temperature ``temp / (1 + t)^p`` at step t.
     * ``extragradient=True``: mirror-prox form of each step (:func:`magnetic_step`).
-    * ``polish=True``: certified support polish at every check (:mod:`.polish`).
+    * ``polish=True``: certified support polish at checks (:mod:`.polish`).
 
     ``magnet``: ``"uniform"`` or ``"initial"`` (the initial policy).
     """

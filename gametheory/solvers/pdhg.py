@@ -71,7 +71,7 @@ def pdhg(lr=0.9, reflection=1.0, primal_weight=1.0, weight_smoothing=0.5,
       weight_smoothing: ``theta`` of the primal-weight update (0 keeps ``omega`` fixed).
       restart_thresholds: (sufficient, necessary, artificial) of :mod:`.restarts`, applied to
         the exact NashConv of the iterate.
-      polish: certified support polish at every check (:mod:`.polish`); on by default because
+      polish: certified support polish at checks (:mod:`.polish`); on by default because
         projected iterates identify the supports exactly after finitely many steps.
     """
     lr = check_nonnegative(lr, "lr")

@@ -18,7 +18,8 @@ Everything has a fixed size and masks, so it runs under ``jit`` and ``vmap``. De
 (supports of unequal size, singular systems) simply fail the certificate and fall back.
 
 :func:`with_polish` attaches it to any normal-form solver as the ``Solver.polish`` hook, which
-the driver calls at every record / convergence check (not every step: one polish costs a few
+the driver calls at records (:func:`gametheory.solve`) and at convergence checks no more often
+than every :func:`polish_period` steps (:func:`gametheory.solve_until`: one polish costs a few
 ``(n+1)^3`` linear solves).
 """
 
