@@ -167,3 +167,32 @@ def test_batched_polish_from_two_threads_at_once_finishes():
     for t in threads:
         t.join(timeout=120)
     assert not any(t.is_alive() for t in threads), "concurrent polish deadlocked"
+
+
+def test_polish_period_follows_the_cost_of_a_polish_in_steps():
+    # Six (s x s) factorisations, s = max(m, n) + 1, against two m x n products per step.
+    from gametheory.solvers.polish import polish_period
+
+    assert polish_period(games.random_zero_sum(50, 50, seed=0), 100) == 100
+    assert polish_period(games.random_zero_sum(50, 50, seed=0), 20) == 60  # 51^3/2500 = 53
+    assert polish_period(games.random_zero_sum(1000, 1000, seed=0), 50) == 1050
+    assert polish_period(games.shapley_game(), 50) == 50  # not polished: every check
+
+
+def test_solve_until_polishes_a_large_game_only_every_polish_period(monkeypatch):
+    # 400x400 with checks every 10 steps: the polish may run every 410 steps only.
+    import gametheory.solvers.polish as polish_module
+
+    calls = []
+    real = polish_module.polish_profile
+
+    def counting(game, policies, tol):
+        jax.debug.callback(lambda: calls.append(1))
+        return real(game, policies, tol)
+
+    monkeypatch.setattr(polish_module, "polish_profile", counting)
+    game = games.random_zero_sum(400, 400, seed=3)
+    result = solve_until(game, solvers.make_solver("pdhg"), tol=1e-300, max_steps=1000,
+                         check_every=10)
+    assert int(result.steps) == 1000
+    assert len(calls) == 2  # at 410 and 820
