@@ -21,3 +21,13 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "slow" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _drop_compiled_programs():
+    """Free each test module's compiled XLA programs when it ends. The whole suite compiles
+    thousands of programs in one process; each keeps its machine code mapped, and near the
+    kernel's limit of memory mappings (vm.max_map_count, 65530) LLVM's next allocation fails
+    and the process dies in the middle of a compilation."""
+    yield
+    jax.clear_caches()
