@@ -145,7 +145,7 @@ def dilated_bregman(tp, weights, plan_u, logits_u, logits_v):
     ``w``-weighted dilated entropy between the realization plans ``u`` and ``v`` given by their
     behavioural log-policies (the dilated entropy's divergence is the reach-weighted sum of the
     local KLs; Hoda, Gilpin, Pena and Sandholm 2010, "Smoothing techniques for computing Nash
-    equilibria of sequential games", Math. Oper. Res., Sec. 4)."""
+    equilibria of sequential games", Math. Oper. Res.)."""
     p_u = jnp.exp(logits_u)
     terms = jnp.where(tp.mask & (p_u > 0), p_u * (logits_u - logits_v), 0.0)
     return jnp.sum(weights * plan_u[tp.parent] * jnp.sum(terms, axis=-1))
