@@ -97,7 +97,7 @@ def comal(lr=3.0, tau=0.003, inner_steps="adaptive", inner_tol=0.0, weighting="a
         weights = state.weights
         logits, plans, _, ratio = mirror_prox_step(
             game, state.logits, state.plans, eta, t, state.ref_logits, weights,
-            extragradient=extragradient, log_floor=log_floor, with_ratio=True)
+            extragradient=extragradient, log_floor=log_floor)
         control = state.control
         if adaptive_lr:
             accept, control = control_step(control, ratio)

@@ -152,9 +152,9 @@ def dilated_bregman(tp, weights, plan_u, logits_u, logits_v):
 
 
 def mirror_prox_step(game, logits, plans, lr, temp, magnet_logits, weights, qs=None,
-                     extragradient=False, log_floor=None, with_ratio=False) -> tuple:
-    """One dilated MMD step for both players; returns ``(logits, plans, qs)``, and the step's
-    :func:`step condition <step_ratio>` ratio last with ``with_ratio`` (extragradient only).
+                     extragradient=False, log_floor=None) -> tuple:
+    """One dilated MMD step for both players; returns ``(logits, plans, qs, ratio)``, ``ratio``
+    the step's :func:`step condition <step_ratio>` (``None`` without ``extragradient``).
 
     ``qs``: the payoff gradients to step on (default: at ``plans``). With ``extragradient`` the
     step is taken in mirror-prox form (Nemirovski 2004, eq. (3.1), applied to the game
@@ -172,11 +172,9 @@ def mirror_prox_step(game, logits, plans, lr, temp, magnet_logits, weights, qs=N
 
     half, half_plans = step(qs)
     if not extragradient:
-        return (half, half_plans, qs) + ((None,) if with_ratio else ())
+        return half, half_plans, qs, None
     half_qs = game.gradients(half_plans)
     new, new_plans = step(half_qs)
-    if not with_ratio:
-        return new, new_plans, qs
     ratio = step_ratio(game, weights, lr, logits, qs, half, half_plans, half_qs, new, new_plans)
     return new, new_plans, qs, ratio
 
@@ -278,7 +276,7 @@ def _mmd(name, lr, temp, magnet, magnet_every, anneal, optimistic_steps,
         alpha = temperature(state.step) * state.scale
         logits, plans, _, ratio = mirror_prox_step(
             game, state.logits, state.plans, eta, alpha, state.magnet_logits,
-            state.weights, steps, extragradient, log_floor, with_ratio=True)
+            state.weights, steps, extragradient, log_floor)
         step = state.step + 1
         control = state.control
         if adaptive_lr and extragradient:
