@@ -16,9 +16,9 @@ Workloads (targets from the project plan):
 Every returned profile is **certified** in float64 NumPy from scratch:
 ``NashConv = max_i (A y)_i - min_j (A^T x)_j``; a method's "certified" share counts games at or
 below ``--tol``. Wall times exclude compilation: for the batch, a warm-up pass compiles every
-slot width the run shrinks through (``slots``, ``slots/2``, ..., 1) first; for the big game the
-compile time is printed beside the row. ``--check-every`` is 100 (checks run the polish at
-most every :func:`gametheory.solvers.polish.polish_period` steps).
+slot width the run may shrink to (:func:`gametheory.driver.slot_widths`) first; for the big
+game the compile time is printed beside the row. ``--check-every`` is 100 (checks run the
+polish at most every :func:`gametheory.solvers.polish.polish_period` steps).
 NashConv = 2 x exploitability (OpenSpiel's convention); the driver stops on exploitability
 ``<= tol / 2``.
 
@@ -38,7 +38,12 @@ jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
-from gametheory.driver import auto_slots, solve_batch_until, solve_until  # noqa: E402
+from gametheory.driver import (  # noqa: E402
+    auto_slots,
+    slot_widths,
+    solve_batch_until,
+    solve_until,
+)
 from gametheory.games import random_zero_sum, stack_games  # noqa: E402
 from gametheory.lp import solve_zero_sum  # noqa: E402
 from gametheory.solvers import make_solver, solver_parameters  # noqa: E402
@@ -157,11 +162,9 @@ def ours_batch(game, name, args):
     """``solve_batch_until`` with the registry defaults; returns (seconds, profiles, steps)."""
     solver = make_solver(name)
     slots = auto_slots(game) if args.slots == "auto" else args.slots
-    width = slots  # compile every width the run shrinks through: slots, slots/2, ..., 1
-    while width >= 1:
+    for width in slot_widths(game, slots):  # compile every width the run may shrink to
         solve_batch_until(jax.tree.map(lambda v: v[:width], game), solver, tol=args.tol / 2,
                           max_steps=args.max_steps, check_every=args.check_every, slots=width)
-        width //= 2
     start = time.perf_counter()
     res = solve_batch_until(game, solver, tol=args.tol / 2, max_steps=args.max_steps,
                             check_every=args.check_every, slots=slots)

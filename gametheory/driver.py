@@ -24,6 +24,7 @@ __all__ = [
     "solve_batch_until",
     "random_initial_policies",
     "auto_slots",
+    "slot_widths",
 ]
 
 
@@ -298,15 +299,17 @@ def solve_batch_until(games, solver, tol: float, max_steps: int = 100_000,
     finished ones are written out and their slots refilled from the queue, and once the queue is
     empty the batch shrinks to the next power of two above the number of running games. The work
     is close to ``sum(steps)``, which matters when steps to the tolerance vary by orders of
-    magnitude between games (random 50x50 games: ~10^4 to >10^5). One compilation per slot count.
+    magnitude between games (random 50x50 games: ~10^4 to >10^5). One compilation per slot count
+    (:func:`slot_widths` lists them). On a GPU or TPU the batch stops shrinking at
+    :data:`ACCELERATOR_SHRINK_BYTES` of payoffs, where narrower batches no longer run faster.
     ``progress`` shows a tqdm bar of finished games (slots mode only).
 
     ``slots="auto"``: continuous batching with as many slots as fit the games' payoffs in
-    :data:`SLOT_BYTES` (a power of two, at least 1). Wider slots amortise the per-round work
+    :data:`SLOT_BYTES` on a CPU, :data:`ACCELERATOR_SLOT_BYTES` on an accelerator (a power of
+    two, at least 1). Wider slots amortise the per-round work
     (host round trip, polish) over more games; beyond a few MB of payoffs the batch no longer
     stays in cache (1024 random 50x50 float64 games on 2 cores: 128 slots of 20 KB each
-    gave 877 games/s, 64 slots 811, 256 slots 732; ``benchmarks/matrix_speed.py``). The first
-    call compiles one program per slot width (``slots``, ``slots/2``, ..., 1).
+    gave 877 games/s, 64 slots 811, 256 slots 732; ``benchmarks/matrix_speed.py``).
 
     Every field of the result has the batch axis, in the order of ``games``.
     """
@@ -322,18 +325,63 @@ def solve_batch_until(games, solver, tol: float, max_steps: int = 100_000,
                         check_count(slots, "slots"), progress)
 
 
-#: The payoff bytes that ``slots="auto"`` keeps in flight.
+#: The payoff bytes that ``slots="auto"`` keeps in flight on a CPU (about its cache) ...
 SLOT_BYTES = 4 << 20
+#: ... and on an accelerator, where every slot runs in parallel and more is better.
+ACCELERATOR_SLOT_BYTES = 1 << 30
+
+
+def _platform(leaf) -> str:
+    """The platform holding ``leaf`` (the default backend for host arrays)."""
+    if isinstance(leaf, jax.Array):
+        return next(iter(leaf.devices())).platform
+    return jax.default_backend()
 
 
 def auto_slots(games) -> int:
     """Slots for continuous batching: the largest power of two whose games' leaves fit in
-    :data:`SLOT_BYTES` (at least 1, at most the batch)."""
+    :data:`SLOT_BYTES` on a CPU, :data:`ACCELERATOR_SLOT_BYTES` on a GPU or TPU (at least 1, at
+    most the batch)."""
     leaves = jax.tree.leaves(games)
     total = int(leaves[0].shape[0])
     per_game = sum(int(np.prod(v.shape[1:])) * v.dtype.itemsize for v in leaves) or 1
-    fit = max(1, SLOT_BYTES // per_game)
+    budget = SLOT_BYTES if _platform(leaves[0]) == "cpu" else ACCELERATOR_SLOT_BYTES
+    fit = max(1, budget // per_game)
     return int(min(total, 1 << int(np.floor(np.log2(fit)))))
+
+
+#: On an accelerator the batch stops shrinking once its payoffs are below this many bytes.
+ACCELERATOR_SHRINK_BYTES = 64 << 20
+
+
+def _narrowest(games) -> int:
+    """The fewest slots continuous batching shrinks to: 1 on a CPU; on an accelerator the
+    power of two whose payoffs fill :data:`ACCELERATOR_SHRINK_BYTES`, since below that every
+    slot runs in parallel at about the same cost and each narrower width would only add a
+    compilation (seconds each)."""
+    leaves = jax.tree.leaves(games)
+    if _platform(leaves[0]) == "cpu":
+        return 1
+    per_game = sum(int(np.prod(v.shape[1:])) * v.dtype.itemsize for v in leaves) or 1
+    return 1 << int(np.ceil(np.log2(max(1, ACCELERATOR_SHRINK_BYTES // per_game))))
+
+
+def slot_widths(games, slots: int | str = "auto") -> list[int]:
+    """The slot counts a continuous-batching run of :func:`solve_batch_until` on ``games`` may
+    use, widest first: one compilation each (run each once on a slice of the batch to compile
+    ahead of a timed call)."""
+    total = int(jax.tree.leaves(games)[0].shape[0])
+    width = auto_slots(games) if isinstance(slots, str) and slots == "auto" else int(slots)
+    width = min(check_count(width, "slots"), total)
+    widths, narrowest = [width], _narrowest(games)
+    if width // 2 < 1 or width <= narrowest:
+        return widths
+    power = 1 << int(np.ceil(np.log2(width // 2)))  # widest width after a shrink
+    while power >= narrowest:
+        if power < width:
+            widths.append(power)
+        power //= 2
+    return widths
 
 
 def _take(tree, index):
@@ -389,6 +437,7 @@ def _solve_slots(games, solver, tol, max_steps, check_every, slots, progress):
     total = int(jax.tree.leaves(games)[0].shape[0])
     width = min(slots, total)
     period = polish_period(games, check_every)
+    narrowest = _narrowest(games)
     index = np.arange(width)  # game held by each slot
     running = np.ones(width, bool)
     fresh = np.zeros(width, bool)  # slots to restart on a newly queued game
@@ -428,9 +477,9 @@ def _solve_slots(games, solver, tol, max_steps, check_every, slots, progress):
                 else:
                     running[slot] = False
         live = np.flatnonzero(running)
-        if queued == total and 0 < len(live) <= width // 2:
+        if queued == total and 0 < len(live) <= width // 2 and width > narrowest:
             # Shrink to the next power of two; pad with copies of a running slot.
-            width = 1 << int(np.ceil(np.log2(len(live))))
+            width = max(narrowest, 1 << int(np.ceil(np.log2(len(live)))))
             keep = np.concatenate([live, np.full(width - len(live), live[0])])
             states = _take(states, jnp.asarray(keep))
             index, steps, fresh = index[keep], steps[keep], fresh[keep]

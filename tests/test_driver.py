@@ -108,6 +108,35 @@ def test_continuous_batching_matches_lockstep_vmap():
             assert float(x @ g.payoffs @ y) == pytest.approx(solve_zero_sum(g).value, abs=1e-8)
 
 
+@pytest.mark.parametrize("platform", ["cpu", "gpu"])
+def test_slot_widths_lists_every_width_the_run_uses(monkeypatch, platform):
+    # A timed run is compiled ahead by running each width of slot_widths once; a width the run
+    # reaches that is not listed would be compiled inside the timing. On an accelerator
+    # (simulated: a 2-game shrink floor) the batch stops shrinking at the floor.
+    import gametheory.driver as driver
+
+    batch = games.stack_games([games.random_zero_sum(6, 7, seed=s) for s in range(11)])
+    monkeypatch.setattr(driver, "_platform", lambda leaf: platform)
+    monkeypatch.setattr(driver, "ACCELERATOR_SHRINK_BYTES", 2 * 6 * 7 * 8)
+    used = []
+    real = driver._slot_round
+
+    def spy(slot_games, *args, **kwargs):
+        used.append(int(jax.tree.leaves(slot_games)[0].shape[0]))
+        return real(slot_games, *args, **kwargs)
+
+    monkeypatch.setattr(driver, "_slot_round", spy)
+    solver = solvers.mpo(lr=2.0, temp=0.001, reset_every=200, polish=False)
+    kwargs = dict(tol=1e-9, max_steps=3000, check_every=50)
+    slotted = solve_batch_until(batch, solver, slots=5, **kwargs)
+    widths = driver.slot_widths(batch, 5)
+    assert set(used) <= set(widths)
+    assert widths == ([5, 2, 1] if platform == "cpu" else [5, 2])
+    assert min(used) == 2  # the run shrank (on the accelerator, to its floor)
+    lockstep = solve_batch_until(batch, solver, **kwargs)
+    np.testing.assert_array_equal(np.asarray(slotted.steps), np.asarray(lockstep.steps))
+
+
 def test_continuous_batching_rejects_bad_slots():
     with pytest.raises(ValueError, match="slots must be a positive integer"):
         solve_batch_until([games.rock_paper_scissors()], solvers.mwu(), tol=1e-3, slots=0)
