@@ -213,20 +213,25 @@ def batch_benchmark(args):
     games = [random_zero_sum(args.size, args.size, seed=i) for i in range(args.batch)]
     matrices = [np.asarray(g.payoffs, np.float64) for g in games]
     stacked = stack_games(games)
-    ref_s, ref = highs_linprog(matrices, "highs-ds")
-    rows = [_row("HiGHS dual simplex", matrices, ref_s, ref, ref_s, args.tol)]
-    ipm_s, ipm = highs_linprog(matrices, "highs-ipm")
-    rows.append(_row("HiGHS interior point", matrices, ipm_s, ipm, ref_s, args.tol))
+    # HiGHS runs on the first --lp-games games (default all); ratios compare rates (games/s).
+    lp = matrices[: args.lp_games or len(matrices)]
+    lp_note = f"first {len(lp)} games" if len(lp) < len(matrices) else ""
+    lp_s, ref = highs_linprog(lp, "highs-ds")
+    ref_s = lp_s * len(matrices) / len(lp)  # dual simplex seconds for the whole batch
+    rows = [_row("HiGHS dual simplex", lp, lp_s, ref, lp_s, args.tol, note=lp_note)]
+    ipm_s, ipm = highs_linprog(lp, "highs-ipm")
+    rows.append(_row("HiGHS interior point", lp, ipm_s, ipm, lp_s, args.tol, note=lp_note))
     # The first-order LP anchors are slow on CPU: they run on the first --anchor-games games.
     few = matrices[: args.anchor_games]
     few_ref = ref_s * len(few) / len(matrices)
-    pdlp_s, pdlp = highs_pdlp(few, args.tol)
-    rows.append(_row("HiGHS PDLP (highspy)", few, pdlp_s, pdlp, few_ref, args.tol,
-                     note=f"first {len(few)} games" if pdlp_s is not None else ""))
-    mpax_s, mpax = mpax_batch(few, args.tol)
-    rows.append(_row("MPAX r2HPDHG (vmap)", few, mpax_s, mpax, few_ref, args.tol,
-                     note=f"first {len(few)} games, incl. compilation"
-                     if mpax_s is not None else ""))
+    if few:
+        pdlp_s, pdlp = highs_pdlp(few, args.tol)
+        rows.append(_row("HiGHS PDLP (highspy)", few, pdlp_s, pdlp, few_ref, args.tol,
+                         note=f"first {len(few)} games" if pdlp_s is not None else ""))
+        mpax_s, mpax = mpax_batch(few, args.tol)
+        rows.append(_row("MPAX r2HPDHG (vmap)", few, mpax_s, mpax, few_ref, args.tol,
+                         note=f"first {len(few)} games, incl. compilation"
+                         if mpax_s is not None else ""))
     summary = {}
     for name in args.methods:
         seconds, profiles, steps = ours_batch(stacked, name, args)
@@ -277,7 +282,10 @@ def main(argv=None):
     parser.add_argument("--big-max-steps", type=int, default=20_000)
     parser.add_argument("--check-every", type=int, default=100)
     parser.add_argument("--anchor-games", type=int, default=64,
-                        help="games for the (slow) HiGHS PDLP and MPAX anchors")
+                        help="games for the (slow) HiGHS PDLP and MPAX anchors (0: skip them)")
+    parser.add_argument("--lp-games", type=int, default=0,
+                        help="games for the HiGHS simplex and interior-point anchors "
+                             "(0: all; ratios compare rates)")
     parser.add_argument("--big-check-every", type=int, default=50)
     parser.add_argument("--slots", default="auto",
                         help="games vmapped at a time (continuous batching); 'auto': sized "

@@ -12,12 +12,16 @@ from gametheory import games, solvers
 from gametheory.driver import solve_batch_until, solve_until
 from gametheory.lp import solve_zero_sum
 from gametheory.solvers.polish import polish_profile
-from gametheory.solvers.simplex import project_simplex, project_simplex_sort
+from gametheory.solvers.simplex import (
+    project_simplex,
+    project_simplex_michelot,
+    project_simplex_sort,
+)
 
 _floats = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False)
 
 
-_project = jax.jit(project_simplex)
+_project = jax.jit(project_simplex_michelot)
 _project_sort = jax.jit(project_simplex_sort)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-__all__ = ["project_simplex", "project_simplex_sort"]
+__all__ = ["project_simplex", "project_simplex_michelot", "project_simplex_sort"]
 
 
 def _threshold(v, active):
@@ -24,7 +24,19 @@ def _threshold(v, active):
 
 
 def project_simplex(v):
-    """Project ``[..., n]`` vectors onto the simplex ``{p >= 0, sum p = 1}`` (Michelot)."""
+    """Project ``[..., n]`` vectors onto the simplex ``{p >= 0, sum p = 1}``.
+
+    Michelot's method on CPU; the sort-based projection (:func:`project_simplex_sort`, the same
+    point to rounding) on GPUs and TPUs, where each round of Michelot's data-dependent
+    ``while_loop`` waits for the device to report whether to go on: on an H100 that made a PDHG
+    step on a 1000x1000 game cost ~0.33 ms, against a few microseconds for the sort."""
+    v = jnp.asarray(v)
+    return jax.lax.platform_dependent(v, cpu=project_simplex_michelot,
+                                      default=project_simplex_sort)
+
+
+def project_simplex_michelot(v):
+    """Michelot's projection (see the module docstring): elementwise rounds, no sort."""
     v = jnp.asarray(v)
     n = v.shape[-1]
     t = (jnp.sum(v, axis=-1, keepdims=True) - 1.0) / n
