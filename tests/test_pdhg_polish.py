@@ -15,23 +15,26 @@ from gametheory.solvers.polish import polish_profile
 from gametheory.solvers.simplex import (
     project_simplex,
     project_simplex_michelot,
+    project_simplex_pairwise,
     project_simplex_sort,
 )
 
 _floats = st.floats(-1e3, 1e3, allow_nan=False, allow_infinity=False)
 
 
-_project = jax.jit(project_simplex_michelot)
 _project_sort = jax.jit(project_simplex_sort)
 
 
+@pytest.mark.parametrize("method", [project_simplex_michelot, project_simplex_pairwise],
+                         ids=["michelot", "pairwise"])
 @settings(max_examples=150, deadline=None)
 @given(v=st.sampled_from([1, 2, 3, 8, 40]).flatmap(
     lambda n: hnp.arrays(np.float64, n, elements=_floats)))
-def test_michelot_projection_equals_the_sort_based_one(v):
-    # Michelot (1986) and the sort-based projection (Held, Wolfe and Crowder 1974) compute the
-    # same Euclidean projection onto the simplex. (Few sizes: one compilation each.)
-    ours = np.asarray(_project(jnp.asarray(v)))
+def test_projection_equals_the_sort_based_one(method, v):
+    # Michelot (1986), the pairwise threshold search (the CPU and accelerator methods) and the
+    # sort-based projection (Held, Wolfe and Crowder 1974) compute the same Euclidean
+    # projection onto the simplex. (Few sizes: one compilation each.)
+    ours = np.asarray(jax.jit(method)(jnp.asarray(v)))
     ref = np.asarray(_project_sort(jnp.asarray(v)))
     size = max(1.0, np.abs(v).max())
     np.testing.assert_allclose(ours, ref, rtol=0, atol=1e-14 * size)
