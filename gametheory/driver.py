@@ -388,7 +388,9 @@ def _take(tree, index):
     return jax.tree.map(lambda v: v[index], tree)
 
 
-_take_jit = jax.jit(_take)
+def _take_host(tree, index):
+    """``tree``'s rows ``index``, gathered in NumPy and put back on the device."""
+    return jax.tree.map(lambda v: jnp.asarray(np.asarray(v)[index]), tree)
 
 
 @functools.partial(jax.jit, static_argnames=("solver",))
@@ -443,7 +445,10 @@ def _solve_slots(games, solver, tol, max_steps, check_every, slots, progress):
     fresh = np.zeros(width, bool)  # slots to restart on a newly queued game
     steps = np.zeros(width, np.int64)
     queued = width  # next game to start
-    slot_games = _take_jit(games, jnp.asarray(index))
+    # Slots are refilled and states gathered on the host (NumPy): a jitted gather would compile
+    # anew for every batch size and pair of widths, in the middle of the run.
+    host_games = jax.tree.map(np.asarray, games)
+    slot_games = _take_host(host_games, index)
     states = _slot_init(slot_games, solver)
     out = None  # per-game host arrays: (policies, exploitability, states)
     out_steps = np.zeros(total, np.int64)
@@ -481,15 +486,13 @@ def _solve_slots(games, solver, tol, max_steps, check_every, slots, progress):
             # Shrink to the next power of two; pad with copies of a running slot.
             width = max(narrowest, 1 << int(np.ceil(np.log2(len(live)))))
             keep = np.concatenate([live, np.full(width - len(live), live[0])])
-            states = _take(states, jnp.asarray(keep))
+            states = _take_host(states, keep)
             index, steps, fresh = index[keep], steps[keep], fresh[keep]
             running = np.arange(width) < len(live)
         if fresh.any() or len(index) != jax.tree.leaves(slot_games)[0].shape[0]:
-            slot_games = _take_jit(games, jnp.asarray(index))
+            slot_games = _take_host(host_games, index)
     if bar is not None:
         bar.close()
     policies, expl, states = out
-    policies = tuple(jnp.asarray(p) for p in policies)
-    expl = jnp.asarray(expl)
-    return UntilResult(policies, jnp.asarray(out_steps), expl, expl <= tol,
-                       jax.tree.map(jnp.asarray, states))
+    return UntilResult(*jax.tree.map(jnp.asarray, (policies, out_steps, expl, expl <= tol,
+                                                   states)))

@@ -203,3 +203,24 @@ def test_solve_until_polishes_a_large_game_only_every_polish_period(monkeypatch)
                          check_every=10)
     assert int(result.steps) == 1000
     assert len(calls) == 2  # at 410 and 820
+
+
+@pytest.mark.parametrize("shape", [(30, 20), (20, 30), (7, 7)])
+def test_support_systems_solved_at_their_bucket_size_equal_the_full_size_ones(shape):
+    # On CPU each support system is factorised at the smallest bucket size that holds it;
+    # the solutions must be those of the full-size system (padding is an identity block).
+    from gametheory.solvers.polish import _bucketed, _full
+
+    rng = np.random.default_rng(3)
+    a = jnp.asarray(rng.uniform(-1, 1, shape))
+    rows, cols = (jnp.asarray(rng.permutation(d)) for d in shape)
+    bucketed, full = jax.jit(_bucketed), jax.jit(_full)
+    for k in range(1, min(shape) + 1):
+        for got, want in zip(bucketed(a, rows, cols, k), full(a, rows, cols, k)):
+            np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
+        # The column player's solution equalises the support rows and sums to one.
+        y = np.zeros(shape[1])
+        y[np.asarray(cols[:k])] = np.asarray(full(a, rows, cols, k)[0][:k])
+        payoffs = np.asarray(a)[np.asarray(rows[:k])] @ y
+        np.testing.assert_allclose(payoffs, payoffs[0], atol=1e-9)
+        assert y.sum() == pytest.approx(1.0)

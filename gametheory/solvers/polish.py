@@ -47,32 +47,24 @@ class PolishedState(NamedTuple):
     certified: jnp.ndarray  # [] bool
 
 
-def _ranks(score):
-    """0 for the largest entry, 1 for the next, ... (ties broken by index)."""
-    return jnp.argsort(jnp.argsort(-score, axis=-1, stable=True), axis=-1, stable=True)
+def _equalise_system(a, rows, cols, k, size):
+    """The bordered matrix of the support pair ``I = rows[:k]``, ``J = cols[:k]``,
 
+        M = [[A[I, J], -1], [1^T, 0]]   (size k + 1, padded with an identity to ``size``),
 
-def _equalise_system(a, order_own, order_opp, k, size):
-    """The linear system for the opponent's strategy that equalises ``a``'s rows
-    ``order_own[:k]`` over the support ``order_opp[:k]``: ``[a[order_own[r]], -1] . (y, v) = 0``
-    for ``r < k``, ``y[order_opp[r]] = 0`` for ``r >= k`` and ``sum y = 1``. Padded with an
-    identity block to ``size >= n + 1`` so that systems of both players stack; the first ``n``
-    entries of the solution are ``y``."""
-    m, n = a.shape
-    r = jnp.arange(n)
-    own = order_own[jnp.minimum(r, m - 1)]
-    equalise = jnp.concatenate([a[own], -jnp.ones((n, 1), a.dtype)], axis=1)
-    zero = jax.nn.one_hot(order_opp, n + 1, dtype=a.dtype)
-    rows = jnp.where((r < k)[:, None], equalise, zero)
-    total = jnp.concatenate([jnp.ones((1, n), a.dtype), jnp.zeros((1, 1), a.dtype)], axis=1)
-    system = jnp.concatenate([rows, total], axis=0)
-    pad = size - (n + 1)
-    system = jnp.block([
-        [system, jnp.zeros((n + 1, pad), a.dtype)],
-        [jnp.zeros((pad, n + 1), a.dtype), jnp.eye(pad, dtype=a.dtype)],
-    ])
-    rhs = jnp.zeros((size,), a.dtype).at[n].set(1.0)
-    return system, rhs
+    whose solves give both players' equalising strategies: ``M (y_J, v) = e`` (``y`` makes the
+    rows ``I`` earn ``v``, ``sum y = 1``) and ``M^T (x_I, -v) = -e`` (``x`` makes the columns
+    ``J`` cost ``v``, ``sum x = 1``), with ``e`` the last unit vector. The padding rows and
+    columns ``k <= r < size - 1`` are the identity, so their entries of both solutions are 0.
+    Needs ``k < size <= min(m, n) + 1``."""
+    r = jnp.arange(size - 1)
+    inside = (r[:, None] < k) & (r[None, :] < k)
+    block = jnp.where(inside, a[rows[: size - 1]][:, cols[: size - 1]],
+                      jnp.eye(size - 1, dtype=a.dtype) * (r[:, None] >= k))
+    border_col = jnp.where(r < k, -1.0, 0.0).astype(a.dtype)
+    border_row = jnp.where(r < k, 1.0, 0.0).astype(a.dtype)
+    return jnp.block([[block, border_col[:, None]],
+                      [border_row[None, :], jnp.zeros((1, 1), a.dtype)]])
 
 
 def _simplex(p):
@@ -86,28 +78,66 @@ def _nash_conv(a, x, y):
     return jnp.where(jnp.isfinite(value), value, jnp.inf)
 
 
+def _support_solutions(a, rows, cols, k, size):
+    """Both equalising solutions of the support pair (:func:`_equalise_system` of ``size``),
+    from one LU factorisation, as ``(y, x)`` entries over ``rows[:s]`` / ``cols[:s]`` for
+    ``s = min(m, n)`` (zero past ``k``)."""
+    mat = _equalise_system(a, rows, cols, k, size)
+    e = jnp.zeros(size, a.dtype).at[-1].set(1.0)
+    lu = jax.scipy.linalg.lu_factor(mat)
+    pad = (0, min(a.shape) + 1 - size)
+    return (jnp.pad(jax.scipy.linalg.lu_solve(lu, e)[:-1], pad),
+            jnp.pad(jax.scipy.linalg.lu_solve(lu, -e, trans=1)[:-1], pad))
+
+
+def _bucket_sizes(support: int) -> list[int]:
+    """System sizes for supports up to ``support`` actions: 8, 12, 16, 24, 32, ... (each
+    about 1.5x or 1.33x the last) and ``support`` itself, each plus the border."""
+    sizes, size = [], 8
+    while size < support:
+        sizes.append(size)
+        size = size * 3 // 2 if size & (size - 1) == 0 else size * 4 // 3
+    return [s + 1 for s in sizes + [support]]
+
+
+def _bucketed(a, rows, cols, k):
+    """:func:`_support_solutions` at the smallest bucket size that holds ``k`` (a factorisation
+    costs ``size^3``, and supports are often much smaller than the game)."""
+    sizes = _bucket_sizes(min(a.shape))
+    index = sum((k + 1 > size).astype(jnp.int32) for size in sizes[:-1])  # first size >= k + 1
+    branches = [lambda a, rows, cols, k, size=size: _support_solutions(a, rows, cols, k, size)
+                for size in sizes]
+    return jax.lax.switch(index, branches, a, rows, cols, k)
+
+
+def _full(a, rows, cols, k):
+    return _support_solutions(a, rows, cols, k, min(a.shape) + 1)
+
+
 @jax.custom_batching.custom_vmap
-def _solve_one(mat, rhs):
-    """``mat^-1 rhs`` for one square system, batched as a sequential loop of single solves.
+def _solve_support(a, rows, cols, k):
+    """:func:`_support_solutions` of one support pair: on CPU at its bucket's size, batched as
+    a sequential loop.
 
     XLA's CPU LAPACK kernels spread a *batch* of factorisations over the intra-op thread pool
     and block a pool thread until the pieces finish; two such kernels at once (two programs
     run from two Python threads, or two solves in one program) can occupy every thread of a
     small pool and wait on each other forever. A single system is factorised inline, so
-    mapping over the batch one system at a time cannot deadlock."""
-    return jnp.linalg.solve(mat, rhs[:, None])[:, 0]
+    mapping over the batch one system at a time cannot deadlock, and each system can take its
+    own size."""
+    return jax.lax.platform_dependent(a, rows, cols, k, cpu=_bucketed, default=_full)
 
 
-@_solve_one.def_vmap
-def _solve_one_batched(axis_size, in_batched, mat, rhs):
-    """On CPU a ``lax.map`` of single solves (see :func:`_solve_one`); on accelerators one
-    batched factorisation, which runs the systems in parallel (cuSOLVER's batched LU) instead
-    of one kernel after another."""
-    mat, rhs = (v if batched else jnp.broadcast_to(v, (axis_size,) + v.shape)
-                for v, batched in zip((mat, rhs), in_batched))
-    sequential = lambda mat, rhs: jax.lax.map(lambda args: _solve_one(*args), (mat, rhs))
-    batched = lambda mat, rhs: jnp.linalg.solve(mat, rhs[..., None])[..., 0]
-    return jax.lax.platform_dependent(mat, rhs, cpu=sequential, default=batched), True
+@_solve_support.def_vmap
+def _solve_support_batched(axis_size, in_batched, *args):
+    """On CPU a ``lax.map`` of single systems (see :func:`_solve_support`); on accelerators one
+    batched factorisation at the full size, which runs the systems in parallel (cuSOLVER's
+    batched LU) instead of one kernel after another."""
+    args = tuple(v if batched else jnp.broadcast_to(v, (axis_size,) + jnp.shape(v))
+                 for v, batched in zip(args, in_batched))
+    sequential = lambda *args: jax.lax.map(lambda one: _solve_support(*one), args)
+    return jax.lax.platform_dependent(*args, cpu=sequential, default=jax.vmap(_full)), \
+        (True, True)
 
 
 def _polish_one(a, x, y, scale):
@@ -117,19 +147,19 @@ def _polish_one(a, x, y, scale):
     ay, xa = a @ y, x @ a
     score_x = x - (jnp.max(ay) - ay) / scale
     score_y = y - (xa - jnp.min(xa)) / scale
-    order_x = jnp.argsort(_ranks(score_x))
-    order_y = jnp.argsort(_ranks(score_y))
+    order_x = jnp.argsort(-score_x, stable=True)  # by margin, largest first
+    order_y = jnp.argsort(-score_y, stable=True)
     kx, ky = jnp.sum(score_x > 0), jnp.sum(score_y > 0)
-    guesses = [jnp.clip(g, 1, min(m, n)) for g in (kx, ky, jnp.maximum(kx, ky) + 1)]
-    size = max(m, n) + 1
-    systems = [_equalise_system(a, order_x, order_y, k, size) for k in guesses]
-    systems += [_equalise_system(a.T, order_y, order_x, k, size) for k in guesses]
-    solutions = jax.vmap(_solve_one)(jnp.stack([mat for mat, _ in systems]),
-                                     jnp.stack([rhs for _, rhs in systems]))
+    guesses = jnp.stack([jnp.clip(g, 1, min(m, n)) for g in (kx, ky, jnp.maximum(kx, ky) + 1)])
+    support = min(m, n)  # the padded support: the first `support` actions in each order
+    col_solutions, row_solutions = jax.vmap(_solve_support, in_axes=(None, None, None, 0))(
+        a, order_x, order_y, guesses)
     best = (x, y, jnp.asarray(jnp.inf, a.dtype))
     for g in range(len(guesses)):
-        yy = _simplex(solutions[g, :n])
-        xx = _simplex(solutions[len(guesses) + g, :m])
+        yy = _simplex(jnp.zeros(n, a.dtype).at[order_y[:support]].set(
+            col_solutions[g, :support]))
+        xx = _simplex(jnp.zeros(m, a.dtype).at[order_x[:support]].set(
+            row_solutions[g, :support]))
         nc = _nash_conv(a, xx, yy)
         better = nc < best[2]
         best = (jnp.where(better, xx, best[0]), jnp.where(better, yy, best[1]),
