@@ -390,7 +390,7 @@ def _take(tree, index):
 
 def _take_host(tree, index):
     """``tree``'s rows ``index``, gathered in NumPy and put back on the device."""
-    return jax.tree.map(lambda v: jnp.asarray(np.asarray(v)[index]), tree)
+    return jax.device_put(jax.tree.map(lambda v: np.asarray(v)[index], tree))
 
 
 @functools.partial(jax.jit, static_argnames=("solver",))
@@ -398,22 +398,50 @@ def _slot_init(slot_games, solver):
     return jax.vmap(lambda g: solver.init(g, None))(slot_games)
 
 
+class _InitialStates:
+    """Initial solver states of the queued games, computed ``width`` games at a time (one
+    vmapped ``init`` per block, e.g. one power iteration per game) and kept on the host, so a
+    round that refills a few slots does not initialise every slot."""
+
+    def __init__(self, host_games, solver, width):
+        self.games, self.solver, self.width = host_games, solver, width
+        self.total = int(jax.tree.leaves(host_games)[0].shape[0])
+        self.blocks = {}  # block number -> host states of games [b * width, (b + 1) * width)
+
+    def _block(self, number):
+        if number not in self.blocks:
+            self.blocks = {b: v for b, v in self.blocks.items() if b >= number - 1}
+            index = np.minimum(np.arange(number * self.width, (number + 1) * self.width),
+                               self.total - 1)
+            states = _slot_init(_take_host(self.games, index), self.solver)
+            self.blocks[number] = jax.tree.map(np.asarray, states)
+        return self.blocks[number]
+
+    def rows(self, slots, games, like):
+        """A states tree shaped like ``like`` whose rows ``slots`` are the initial states of
+        ``games`` (ascending); the other rows are zero (a round reads only the fresh rows)."""
+        out = jax.tree.map(lambda v: np.zeros(v.shape, v.dtype), like)
+        for number in np.unique(games // self.width):
+            pick = games // self.width == number
+            block = self._block(int(number))
+            rows = games[pick] - number * self.width
+            for leaf_out, leaf in zip(jax.tree.leaves(out), jax.tree.leaves(block)):
+                leaf_out[slots[pick]] = leaf[rows]
+        return jax.device_put(out)
+
+
 @functools.partial(jax.jit, static_argnames=("solver", "check_every"))
-def _slot_round(slot_games, solver, check_every, states, fresh, due):
-    """Restart the ``fresh`` slots on their (new) games, then ``check_every`` updates on all,
-    then the polish on the slots ``due`` for one (skipped when none is).
+def _slot_round(slot_games, solver, check_every, states, fresh, restarts, due):
+    """Restart the ``fresh`` slots from ``restarts`` (their new games' initial states), then
+    ``check_every`` updates on all, then the polish on the slots ``due`` for one (skipped when
+    none is).
 
     Only the slots' games are passed, so the compiled program depends on the number of slots,
     not on the size of the batch (a warm-up on ``slots`` games compiles what a larger batch
     uses)."""
-
-    def restart(states):
-        new = jax.vmap(lambda g: solver.init(g, None))(slot_games)
-        return jax.tree.map(
-            lambda n, s: jnp.where(fresh.reshape(fresh.shape + (1,) * (n.ndim - 1)), n, s),
-            new, states)
-
-    states = jax.lax.cond(jnp.any(fresh), restart, lambda s: s, states)
+    states = jax.tree.map(
+        lambda n, s: jnp.where(fresh.reshape(fresh.shape + (1,) * (n.ndim - 1)), n, s),
+        restarts, states)
 
     def run(game, state):
         return jax.lax.fori_loop(0, check_every, lambda _, s: solver.update(game, s), state)
@@ -450,6 +478,8 @@ def _solve_slots(games, solver, tol, max_steps, check_every, slots, progress):
     host_games = jax.tree.map(np.asarray, games)
     slot_games = _take_host(host_games, index)
     states = _slot_init(slot_games, solver)
+    inits = _InitialStates(host_games, solver, width)
+    restarts = states  # initial states of the fresh slots' games (other rows unused)
     out = None  # per-game host arrays: (policies, exploitability, states)
     out_steps = np.zeros(total, np.int64)
     bar = None
@@ -460,7 +490,7 @@ def _solve_slots(games, solver, tol, max_steps, check_every, slots, progress):
     while running.any():
         due = running & ((steps + check_every) % period == 0)
         states, policies, expl = _slot_round(slot_games, solver, check_every, states,
-                                             jnp.asarray(fresh), jnp.asarray(due))
+                                             jnp.asarray(fresh), restarts, jnp.asarray(due))
         expl = np.asarray(expl)
         steps += check_every * running
         done = running & ((expl <= tol) | (steps >= max_steps))
@@ -486,13 +516,14 @@ def _solve_slots(games, solver, tol, max_steps, check_every, slots, progress):
             # Shrink to the next power of two; pad with copies of a running slot.
             width = max(narrowest, 1 << int(np.ceil(np.log2(len(live)))))
             keep = np.concatenate([live, np.full(width - len(live), live[0])])
-            states = _take_host(states, keep)
+            states = restarts = _take_host(states, keep)
             index, steps, fresh = index[keep], steps[keep], fresh[keep]
             running = np.arange(width) < len(live)
         if fresh.any() or len(index) != jax.tree.leaves(slot_games)[0].shape[0]:
             slot_games = _take_host(host_games, index)
+        if fresh.any():
+            restarts = inits.rows(np.flatnonzero(fresh), index[fresh], states)
     if bar is not None:
         bar.close()
     policies, expl, states = out
-    return UntilResult(*jax.tree.map(jnp.asarray, (policies, out_steps, expl, expl <= tol,
-                                                   states)))
+    return UntilResult(*jax.device_put((policies, out_steps, expl, expl <= tol, states)))
