@@ -91,12 +91,14 @@ def _support_solutions(a, rows, cols, k, size):
 
 
 def _bucket_sizes(support: int) -> list[int]:
-    """System sizes for supports up to ``support`` actions: 8, 12, 16, 24, 32, ... (each
-    about 1.5x or 1.33x the last) and ``support`` itself, each plus the border."""
+    """System sizes for supports up to ``support`` actions: 8, 16, 32, ... and ``support``
+    itself, each plus the border. Doubling keeps the branches (one compiled factorisation
+    each) few: finer steps (x1.5) were no faster on 50x50 games and took 5.4 s instead of
+    3.7 s to compile for a 1000x1000 one."""
     sizes, size = [], 8
     while size < support:
         sizes.append(size)
-        size = size * 3 // 2 if size & (size - 1) == 0 else size * 4 // 3
+        size *= 2
     return [s + 1 for s in sizes + [support]]
 
 
