@@ -177,12 +177,14 @@ def test_batched_polish_from_two_threads_at_once_finishes():
 
 
 def test_polish_period_follows_the_cost_of_a_polish_in_steps():
-    # Six (s x s) factorisations, s = max(m, n) + 1, against two m x n products per step.
+    # Three (s x s) factorisations, s = min(m, n) + 1, against two m x n products per step.
     from gametheory.solvers.polish import polish_period
 
     assert polish_period(games.random_zero_sum(50, 50, seed=0), 100) == 100
     assert polish_period(games.random_zero_sum(50, 50, seed=0), 20) == 60  # 51^3/2500 = 53
     assert polish_period(games.random_zero_sum(1000, 1000, seed=0), 50) == 1050
+    # A thin game's systems are small: 11^3 / 10000 < 1 step.
+    assert polish_period(games.random_zero_sum(10, 1000, seed=0), 50) == 50
     assert polish_period(games.shapley_game(), 50) == 50  # not polished: every check
 
 

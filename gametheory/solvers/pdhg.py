@@ -24,7 +24,8 @@ Three devices from PDLP / cuPDLPx make it fast:
 Every ``A y`` and ``A^T x`` is computed once: the Halpern combination is affine, so the products
 at ``z_{k+1}`` are the same combination of products already known, and the NashConv of
 ``T(z_k)``, ``max(A y+) - min(A^T x+)``, comes for free. The reported (last) iterate is
-``T(z_k)``, a feasible profile. Projections use Michelot's method (:mod:`.simplex`).
+``T(z_k)``, a feasible profile. Projections are exact (:mod:`.simplex`: Michelot's method on
+CPU, pairwise comparisons on accelerators).
 """
 
 from __future__ import annotations

@@ -11,16 +11,20 @@ over ``I`` and the column player over ``J`` with ``|I| = |J| = k``, the strategi
 Sec. 3.3). :func:`polish_profile` guesses the supports from an iterate by complementary
 slackness -- row ``i`` is kept when ``x_i > (max_a (A y)_a - (A y)_i) / S``, i.e. when its
 probability outweighs its payoff deficit in units of the payoff scale ``S`` -- ranks the actions
-by that margin, solves the two ``(n+1)`` / ``(m+1)`` systems for the top-``k`` supports with ``k``
-taken from either player's guess, and returns the better candidate **only if its full NashConv
-is at most the tolerance and below the iterate's**; otherwise the iterate comes back unchanged.
+by that margin, and for the top-``k`` supports (``k`` from either player's guess, or one more)
+factorises the bordered ``(k+1) x (k+1)`` matrix of both systems once (:func:`_equalise_system`:
+one LU gives ``y`` and, transposed, ``x``). It returns the best candidate **only if its full
+NashConv is at most the tolerance and below the iterate's**; otherwise the iterate comes back
+unchanged. On CPU each system is factorised at the smallest of a few bucket sizes that holds
+it (one system after another: batched LAPACK calls from two threads can deadlock XLA's pool);
+on GPUs and TPUs all systems go to one batched factorisation at the full size.
 Everything has a fixed size and masks, so it runs under ``jit`` and ``vmap``. Degenerate games
 (supports of unequal size, singular systems) simply fail the certificate and fall back.
 
 :func:`with_polish` attaches it to any normal-form solver as the ``Solver.polish`` hook, which
 the driver calls at records (:func:`gametheory.solve`) and at convergence checks no more often
-than every :func:`polish_period` steps (:func:`gametheory.solve_until`: one polish costs a few
-``(n+1)^3`` linear solves).
+than every :func:`polish_period` steps (:func:`gametheory.solve_until`: one polish costs three
+factorisations of up to ``min(m, n) + 1`` rows).
 """
 
 from __future__ import annotations
@@ -199,16 +203,16 @@ def polish_period(game, check_every: int) -> int:
     """Updates between two polish attempts: the multiple of ``check_every`` that is at least the
     polish's cost in solver steps.
 
-    A polish factorises six ``s x s`` systems, ``s = max(m, n) + 1`` (about ``4 s^3`` flops);
-    a step costs two matrix-vector products (about ``4 m n`` flops). At ``s^3 / (m n)`` steps
-    between attempts the polish is at most about half the work: every 100 steps for a 50x50
-    game, every ~1000 for a 1000x1000 one, where polishing at every check (50 steps) had cost
-    0.18 s per attempt, 20 times the steps in between. Games that are not matrix games are not
-    polished: ``check_every``."""
+    A polish factorises three ``s x s`` systems, ``s = min(m, n) + 1`` at most (about
+    ``2 s^3`` flops); a step costs two matrix-vector products (about ``4 m n`` flops). At
+    ``s^3 / (m n)`` steps between attempts the polish is at most about a third of the work:
+    every 100 steps for a 50x50 game, every ~1000 for a 1000x1000 one, where polishing at every
+    check (50 steps) had cost 0.18 s per attempt, 20 times the steps in between. Games that are
+    not matrix games are not polished: ``check_every``."""
     if not isinstance(game, MatrixGame):
         return int(check_every)
     m, n = (int(d) for d in jnp.shape(game.matrix)[-2:])
-    cost = (max(m, n) + 1) ** 3 / (m * n)
+    cost = (min(m, n) + 1) ** 3 / (m * n)
     return int(check_every) * max(1, int(-(-cost // check_every)))
 
 
