@@ -308,8 +308,8 @@ def solve_batch_until(games, solver, tol: float, max_steps: int = 100_000,
     :data:`SLOT_BYTES` on a CPU, :data:`ACCELERATOR_SLOT_BYTES` on an accelerator (a power of
     two, at least 1). Wider slots amortise the per-round work
     (host round trip, polish) over more games; beyond a few MB of payoffs the batch no longer
-    stays in cache (1024 random 50x50 float64 games on 2 cores: 128 slots of 20 KB each
-    gave 877 games/s, 64 slots 811, 256 slots 732; ``benchmarks/matrix_speed.py``).
+    stays in cache (PDHG on 1024 random 50x50 float64 games, 2 cores: 64 slots of 20 KB each
+    gave 1200 games/s, 128 slots 1320-1440, 256 slots 1320-1460, 512 slots 800).
 
     Every field of the result has the batch axis, in the order of ``games``.
     """
