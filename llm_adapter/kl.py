@@ -54,6 +54,8 @@ def token_kl(logits_p: torch.Tensor, logits_q: torch.Tensor,
     _check(logits_p, logits_q, mask)
     lp = torch.log_softmax(logits_p.double(), dim=-1)
     lq = torch.log_softmax(logits_q.double(), dim=-1)
+    # Written out rather than F.kl_div(lq, lp, log_target=True), which is NaN wherever p has a
+    # -inf log-probability (a masked token): 0 * (-inf - lq). Here such tokens add 0.
     terms = torch.where(torch.isfinite(lp), lp.exp() * (lp - lq), torch.zeros_like(lp))
     per_token = terms.sum(-1).clamp_min(0.0)
     if mask is not None:
