@@ -53,6 +53,17 @@ def test_token_kl_is_the_sum_of_per_position_kls():
     np.testing.assert_allclose(got.numpy(), exact, rtol=1e-12)
 
 
+def test_token_kl_of_masked_tokens_is_finite_and_exact():
+    # A token with a -inf logit under p (masked vocabulary) contributes 0 * log(0 / q) = 0;
+    # torch's kl_div(log_target=True) would give NaN there.
+    a = np.array([[[0.0, 1.0, -np.inf, 0.5]]])
+    b = np.array([[[0.3, 0.0, 2.0, -1.0]]])
+    exact = scipy.special.rel_entr(scipy.special.softmax(a, -1),
+                                   scipy.special.softmax(b, -1)).sum()
+    got = token_kl(torch.as_tensor(a), torch.as_tensor(b))
+    assert float(got[0]) == pytest.approx(exact, rel=1e-12)
+
+
 def test_bad_shapes_and_non_finite_values_raise():
     with pytest.raises(ValueError, match="one shape"):
         k3_kl(torch.zeros(2, 3), torch.zeros(2, 4))
