@@ -338,15 +338,19 @@ def _platform(leaf) -> str:
     return jax.default_backend()
 
 
+def _bytes_per_game(leaves) -> int:
+    """Bytes of one game of a batch (the leaves' rows), at least 1."""
+    return sum(int(np.prod(v.shape[1:])) * v.dtype.itemsize for v in leaves) or 1
+
+
 def auto_slots(games) -> int:
     """Slots for continuous batching: the largest power of two whose games' leaves fit in
     :data:`SLOT_BYTES` on a CPU, :data:`ACCELERATOR_SLOT_BYTES` on a GPU or TPU (at least 1, at
     most the batch)."""
     leaves = jax.tree.leaves(games)
     total = int(leaves[0].shape[0])
-    per_game = sum(int(np.prod(v.shape[1:])) * v.dtype.itemsize for v in leaves) or 1
     budget = SLOT_BYTES if _platform(leaves[0]) == "cpu" else ACCELERATOR_SLOT_BYTES
-    fit = max(1, budget // per_game)
+    fit = max(1, budget // _bytes_per_game(leaves))
     return int(min(total, 1 << int(np.floor(np.log2(fit)))))
 
 
@@ -362,8 +366,8 @@ def _narrowest(games) -> int:
     leaves = jax.tree.leaves(games)
     if _platform(leaves[0]) == "cpu":
         return 1
-    per_game = sum(int(np.prod(v.shape[1:])) * v.dtype.itemsize for v in leaves) or 1
-    return 1 << int(np.ceil(np.log2(max(1, ACCELERATOR_SHRINK_BYTES // per_game))))
+    fit = max(1, ACCELERATOR_SHRINK_BYTES // _bytes_per_game(leaves))
+    return 1 << int(np.ceil(np.log2(fit)))
 
 
 def slot_widths(games, slots: int | str = "auto") -> list[int]:
