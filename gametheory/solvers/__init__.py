@@ -10,6 +10,7 @@ from .params import did_you_mean, effective_parameters, parse_value, solver_para
 from .pdhg import pdhg
 from .regret_matching import rm_plus
 from .regularized import comal, inpo, nash_md
+from .tableau import tableau
 
 __all__ = [
     "Solver",
@@ -20,6 +21,7 @@ __all__ = [
     "mpo",
     "comal",
     "pdhg",
+    "tableau",
     "inpo",
     "nash_md",
     "rm_plus",
@@ -40,6 +42,7 @@ NORMAL_FORM_SOLVERS = {
     "mpo": mpo,
     "comal": comal,
     "pdhg": pdhg,
+    "tableau": tableau,
     "inpo": inpo,
     "nash_md": nash_md,
     "rm_plus": rm_plus,
