@@ -1,4 +1,4 @@
-"""Normal-form speed: our PDHG, MPO and COMAL (defaults) against LP solvers, side by side.
+"""Normal-form speed: our PDHG, MPO, COMAL and simplex method (defaults) against LP solvers.
 
 Workloads (targets from the project plan):
 
@@ -6,9 +6,10 @@ Workloads (targets from the project plan):
   (:func:`gametheory.games.random_zero_sum`, uniform [-1, 1] entries, ``seed=i``) to NashConv
   ``--tol`` (1e-6). Ours: one :func:`gametheory.solve_batch_until` call per method (continuous
   batching, ``--slots`` games at a time, each solver with its registry defaults: scale-free
-  steps, adaptive restarts, certified polish). Anchors on the LP form of the same games, one by
-  one: scipy HiGHS dual simplex and interior point, HiGHS's first-order PDLP (``highspy``), and
-  MPAX's restarted Halpern PDHG (a JAX PDLP) vmapped over the whole batch when it installs.
+  steps, adaptive restarts, certified polish; ``tableau`` pivots to the exact equilibrium).
+  Anchors on the LP form of the same games, one by one: scipy HiGHS dual simplex and interior
+  point, HiGHS's first-order PDLP (``highspy``), and MPAX's restarted Halpern PDHG (a JAX PDLP)
+  vmapped over the whole batch when it installs.
   Targets: >= 10x HiGHS throughput (stretch 20x); MPO median <= 2000 steps.
 * big: one ``--big`` x ``--big`` (1000 x 1000) random game with :func:`gametheory.solve_until`
   against HiGHS interior point. Target: under 1 s to NashConv 1e-6.
@@ -18,8 +19,10 @@ Every returned profile is **certified** in float64 NumPy from scratch:
 below ``--tol``. Wall times exclude compilation: for the batch, a warm-up pass compiles every
 slot width the run may shrink to (:func:`gametheory.driver.slot_widths`) first; for the big
 game the compile time is printed beside the row, and a first untimed run takes the one-time
-set-up (PDHG on an H100: 0.34 s for the first run, 0.23 s warm). ``--check-every`` is 100
-(checks run the polish at most every :func:`gametheory.solvers.polish.polish_period` steps).
+set-up (PDHG on an H100: 0.34 s for the first run, 0.23 s warm). Convergence is checked every
+100 steps for the first-order methods (checks run the polish at most every
+:func:`gametheory.solvers.polish.polish_period` steps) and every 50 pivots for ``tableau``
+(a game needs about 45); ``--check-every`` sets one interval for all.
 NashConv = 2 x exploitability (OpenSpiel's convention); the driver stops on exploitability
 ``<= tol / 2``.
 
@@ -49,7 +52,9 @@ from gametheory.games import random_zero_sum, stack_games  # noqa: E402
 from gametheory.lp import solve_zero_sum  # noqa: E402
 from gametheory.solvers import make_solver, solver_parameters  # noqa: E402
 
-METHODS = ("pdhg", "mpo", "comal")
+METHODS = ("pdhg", "mpo", "comal", "tableau")
+#: Steps between convergence checks on the batch, where not 100 (``--check-every`` overrides).
+CHECK_EVERY = {"tableau": 50}
 
 
 def _nash_conv(matrix, x, y) -> float:
@@ -159,16 +164,23 @@ def mpax_batch(matrices, tol):
 # --------------------------------------------------------------------------------------------
 
 
+def _check_every(name, args) -> int:
+    if args.check_every is not None:
+        return args.check_every
+    return CHECK_EVERY.get(name, 100)
+
+
 def ours_batch(game, name, args):
     """``solve_batch_until`` with the registry defaults; returns (seconds, profiles, steps)."""
     solver = make_solver(name)
     slots = auto_slots(game) if args.slots == "auto" else args.slots
+    check_every = _check_every(name, args)
     for width in slot_widths(game, slots):  # compile every width the run may shrink to
         solve_batch_until(jax.tree.map(lambda v: v[:width], game), solver, tol=args.tol / 2,
-                          max_steps=args.max_steps, check_every=args.check_every, slots=width)
+                          max_steps=args.max_steps, check_every=check_every, slots=width)
     start = time.perf_counter()
     res = solve_batch_until(game, solver, tol=args.tol / 2, max_steps=args.max_steps,
-                            check_every=args.check_every, slots=slots)
+                            check_every=check_every, slots=slots)
     seconds = time.perf_counter() - start
     profiles = list(zip(np.asarray(res.last[0]), np.asarray(res.last[1])))
     return seconds, profiles, np.asarray(res.steps)
@@ -237,11 +249,11 @@ def batch_benchmark(args):
     for name in args.methods:
         seconds, profiles, steps = ours_batch(stacked, name, args)
         rows.append(_row(f"ours {name} (defaults)", matrices, seconds, profiles, ref_s,
-                         args.tol, steps))
+                         args.tol, steps, note=f"check every {_check_every(name, args)}"))
         summary[name] = rows[-1]
     slots = auto_slots(stacked) if args.slots == "auto" else args.slots
     _print(f"Batch: {args.batch} random {args.size}x{args.size} zero-sum games to NashConv "
-           f"{args.tol:g} (slots {slots}, check every {args.check_every}, cap "
+           f"{args.tol:g} (slots {slots}, cap "
            f"{args.max_steps} steps; ours after a warm-up compile)", rows,
            ">= 10x HiGHS dual simplex throughput (stretch 20x); MPO median <= 2000 steps")
     return summary
@@ -282,7 +294,9 @@ def main(argv=None):
     parser.add_argument("--tol", type=float, default=1e-6, help="target NashConv")
     parser.add_argument("--max-steps", type=int, default=20_000)
     parser.add_argument("--big-max-steps", type=int, default=20_000)
-    parser.add_argument("--check-every", type=int, default=100)
+    parser.add_argument("--check-every", type=int, default=None,
+                        help="steps between convergence checks on the batch (default: 100, "
+                             "and 50 pivots for tableau)")
     parser.add_argument("--anchor-games", type=int, default=64,
                         help="games for the (slow) HiGHS PDLP and MPAX anchors (0: skip them)")
     parser.add_argument("--lp-games", type=int, default=0,
