@@ -93,8 +93,8 @@ def _solver(name: str):
 
 
 def _applies(name: str, game) -> bool:
-    """Whether solver ``name`` accepts ``game`` (``pdhg`` solves two-player zero-sum games
-    only; its ``init`` says so with a ValueError)."""
+    """Whether solver ``name`` accepts ``game`` (``pdhg`` and ``tableau`` solve two-player
+    zero-sum games only; their ``init`` says so with a ValueError)."""
     try:
         _solver(name).init(game[0] if isinstance(game, list) else game)
     except ValueError:
