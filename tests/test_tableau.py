@@ -75,6 +75,15 @@ def test_constant_games_and_rock_paper_scissors_are_solved_at_the_start():
         _check_against_lp(a, result)
 
 
+def test_preference_game_reaches_its_closed_form_equilibrium():
+    # COMAL's 3x3 preference game (Liu et al. 2024, Sec. 5): the unique equilibrium is
+    # (4/11, 3/11, 4/11) for both players (the README's quick start shows MPO reaching it).
+    result = solve_until(games.comal_3x3(), _solver(), tol=1e-15, max_steps=50, check_every=1)
+    for p in result.last:
+        np.testing.assert_allclose(p, np.array([4, 3, 4]) / 11, atol=1e-14)
+    assert int(result.steps) == 3  # from the slack basis: one pivot per support action
+
+
 @pytest.mark.parametrize("name", games.SPINNING_TOP_NAMES)
 def test_every_spinning_top(name):
     top = games.spinning_top(name)
