@@ -10,8 +10,9 @@ entry lies in ``[1, 2]`` and the value is positive), the column player's program
 has the slack basis ``w = 0`` as a feasible start, its optimum is ``1 / v(P)``, ``y = w / 1^T w``
 is the column player's equilibrium strategy, and the optimal duals ``u`` (``x = u / 1^T u``) are
 the row player's. Each ``update`` is one pivot of the primal simplex method on the condensed
-(Tucker) tableau ``[[B^-1 P_N, B^-1 1], [reduced costs, objective]]``, ``(m + 1) x (n + 1)``:
-a rank-one update costing about as much as one matrix-vector product with ``A``.
+(Tucker) tableau ``[[B^-1 P_N, B^-1 1], [reduced costs, objective]]``, ``(m + 1) x (n + 1)``
+plus the perturbed right-hand side below: a rank-one update costing about as much as one
+matrix-vector product with ``A``.
 
 * **Pricing**: the entering column has the most negative reduced cost per unit length of its
   edge, ``d_j / sqrt(1 + ||B^-1 P_j||^2)`` (steepest edge; Goldfarb and Reid 1977, "A practicable
@@ -19,14 +20,16 @@ a rank-one update costing about as much as one matrix-vector product with ``A``.
   of 44 pivots (max 55) where Dantzig's most-negative rule needs 69 (max 91).
 * **Ratio test** on a perturbed right-hand side ``1 + delta (i + 1) / m`` carried beside the true
   one: ties between leaving rows (degenerate games: duplicated strategies, integer payoffs) are
-  broken as in the perturbation method (Charnes 1952), so the method does not cycle, while the
-  strategies are read from the unperturbed column.
+  broken as in the perturbation method (Charnes 1952, "Optimality and degeneracy in linear
+  programming", Econometrica 20), the classical guard against cycling, while the strategies are
+  read from the unperturbed column.
 
 After finitely many pivots the tableau is optimal and the policies are exact up to rounding
-(NashConv ~1e-15 relative to the payoff range); pivots after that change nothing. Before that,
-``policy`` reads the current basic solution (the row player's duals clipped at zero). The cost
-per pivot grows as ``m n``, so the method suits small and medium games (a 50x50 game takes
-about 45 pivots, a 1000x1000 one thousands): for large games use :func:`~.pdhg.pdhg`.
+(NashConv ~1e-14 relative to the payoff range on 50x50 games); pivots after that change
+nothing. Before that, ``policy`` reads the current basic solution (the row player's duals
+clipped at zero). The cost per pivot grows as ``m n``, so the method suits small and medium
+games (a 50x50 game takes about 45 pivots, a 1000x1000 one thousands): for large games use
+:func:`~.pdhg.pdhg`.
 Everything has a fixed size, so it runs under ``jit`` and ``vmap`` (batches of games pivot in
 lockstep; finished games stand still).
 """
