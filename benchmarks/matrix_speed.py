@@ -171,7 +171,8 @@ def _check_every(name, args) -> int:
 
 
 def ours_batch(game, name, args):
-    """``solve_batch_until`` with the registry defaults; returns (seconds, profiles, steps)."""
+    """``solve_batch_until`` with the registry defaults; returns (seconds, profiles, steps,
+    note)."""
     solver = make_solver(name)
     slots = auto_slots(game) if args.slots == "auto" else args.slots
     check_every = _check_every(name, args)
@@ -183,7 +184,12 @@ def ours_batch(game, name, args):
                             check_every=check_every, slots=slots)
     seconds = time.perf_counter() - start
     profiles = list(zip(np.asarray(res.last[0]), np.asarray(res.last[1])))
-    return seconds, profiles, np.asarray(res.steps)
+    pivots = getattr(res.state, "pivots", None)  # tableau: pivots taken, below the steps run
+    note = f"check every {check_every}"
+    if pivots is not None:
+        note += ", pivots " + "/".join(f"{v:.0f}" for v in np.percentile(pivots, [10, 50, 90]))
+        note += f"/{int(np.max(pivots))}"
+    return seconds, profiles, np.asarray(res.steps), note
 
 
 # --------------------------------------------------------------------------------------------
@@ -247,9 +253,9 @@ def batch_benchmark(args):
                          if mpax_s is not None else ""))
     summary = {}
     for name in args.methods:
-        seconds, profiles, steps = ours_batch(stacked, name, args)
+        seconds, profiles, steps, note = ours_batch(stacked, name, args)
         rows.append(_row(f"ours {name} (defaults)", matrices, seconds, profiles, ref_s,
-                         args.tol, steps, note=f"check every {_check_every(name, args)}"))
+                         args.tol, steps, note=note))
         summary[name] = rows[-1]
     slots = auto_slots(stacked) if args.slots == "auto" else args.slots
     _print(f"Batch: {args.batch} random {args.size}x{args.size} zero-sum games to NashConv "
@@ -276,9 +282,12 @@ def big_benchmark(args):
         start = time.perf_counter()
         res = jax.block_until_ready(compiled(game))
         seconds = time.perf_counter() - start
+        note = f"+{compile_s:.1f} s compile"
+        if getattr(res.state, "pivots", None) is not None:
+            note += f", {int(res.state.pivots)} pivots"
         rows.append(_row(f"ours {name} (defaults)", [matrix], seconds,
                          [(res.last[0], res.last[1])], ref_s, args.tol,
-                         np.asarray([int(res.steps)]), note=f"+{compile_s:.1f} s compile"))
+                         np.asarray([int(res.steps)]), note=note))
     _print(f"Big: one {args.big}x{args.big} random zero-sum game to NashConv {args.tol:g} "
            f"(cap {args.big_max_steps} steps, check every {args.big_check_every})", rows,
            "under 1 s to NashConv 1e-6 on 2 cores")

@@ -82,6 +82,7 @@ def test_preference_game_reaches_its_closed_form_equilibrium():
     for p in result.last:
         np.testing.assert_allclose(p, np.array([4, 3, 4]) / 11, atol=1e-14)
     assert int(result.steps) == 3  # from the slack basis: one pivot per support action
+    assert int(result.state.pivots) == 3
 
 
 @pytest.mark.parametrize("name", games.SPINNING_TOP_NAMES)
@@ -97,6 +98,11 @@ def test_batch_of_random_50x50_games_in_continuous_batching_is_exact():
     result = solve_batch_until(batch, _solver(), tol=1e-12, max_steps=200, check_every=25,
                                slots=16)
     assert bool(np.all(result.converged))
+    # Updates after the optimum take no pivot; every action in the column player's support
+    # entered the basis by a pivot of its own (the start is the slack basis).
+    pivots = np.asarray(result.state.pivots)
+    support = np.sum(np.asarray(result.last[1]) > 0, axis=1)
+    assert np.all(pivots <= np.asarray(result.steps)) and np.all(pivots >= support)
     for game, x, y in zip(batch, *result.last):
         one = type(result)(last=(x, y), steps=None, exploitability=None, converged=None,
                            state=None)

@@ -52,6 +52,7 @@ class TableauState(NamedTuple):
     #                      reduced costs | objective | unused
     row_labels: jnp.ndarray  # [m] int32 basic variable of each row: w_j is j, slack s_i is n + i
     col_labels: jnp.ndarray  # [n] int32 nonbasic variable of each column
+    pivots: jnp.ndarray  # [] int32 pivots taken (updates after the optimum take none)
 
 
 def _tolerances(dtype):
@@ -72,12 +73,12 @@ def _init_one(a):
     table = table.at[:m, :n].set(p).at[:m, n].set(1.0).at[:m, n + 1].set(perturbed)
     table = table.at[m, :n].set(-1.0)
     return TableauState(table, jnp.arange(n, n + m, dtype=jnp.int32),
-                        jnp.arange(n, dtype=jnp.int32))
+                        jnp.arange(n, dtype=jnp.int32), jnp.zeros((), jnp.int32))
 
 
 def _pivot_one(state):
     """One steepest-edge pivot on the condensed tableau (no change once optimal)."""
-    table, row_labels, col_labels = state
+    table, row_labels, col_labels, pivots = state
     m, n = table.shape[0] - 1, table.shape[1] - 2
     tol, _ = _tolerances(table.dtype)
     costs = table[m, :n]
@@ -102,6 +103,7 @@ def _pivot_one(state):
         jnp.where(go, pivoted, table),
         jnp.where(go, row_labels.at[i].set(entering), row_labels),
         jnp.where(go, col_labels.at[j].set(leaving), col_labels),
+        pivots + go.astype(jnp.int32),
     )
 
 
@@ -113,7 +115,7 @@ def _normalised(weights):
 
 
 def _policy_one(state):
-    table, row_labels, col_labels = state
+    table, row_labels, col_labels, _ = state
     m, n = table.shape[0] - 1, table.shape[1] - 2
     primal = jnp.zeros(n + m, table.dtype).at[row_labels].set(table[:m, n])
     dual = jnp.zeros(n + m, table.dtype).at[col_labels].set(table[m, :n])
