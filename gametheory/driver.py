@@ -402,50 +402,76 @@ def _slot_init(slot_games, solver):
     return jax.vmap(lambda g: solver.init(g, None))(slot_games)
 
 
-class _InitialStates:
-    """Initial solver states of the queued games, computed ``width`` games at a time (one
-    vmapped ``init`` per block, e.g. one power iteration per game) and kept on the host, so a
-    round that refills a few slots does not initialise every slot."""
+class _Queue:
+    """The games waiting for a slot, put on the device ``width`` at a time with their initial
+    solver states (one vmapped ``init`` per block, e.g. one power iteration per game), so a
+    round that refills a few slots neither initialises every slot nor copies slots from the
+    host."""
 
     def __init__(self, host_games, solver, width):
         self.games, self.solver, self.width = host_games, solver, width
         self.total = int(jax.tree.leaves(host_games)[0].shape[0])
-        self.blocks = {}  # block number -> host states of games [b * width, (b + 1) * width)
+        self.blocks = {}  # block number -> (games, states) of games [b * width, (b + 1) * width)
 
-    def _block(self, number):
+    def block(self, number):
+        """Games ``[number * width, (number + 1) * width)`` (the last block padded with the last
+        game) and their initial states, on the device."""
         if number not in self.blocks:
             self.blocks = {b: v for b, v in self.blocks.items() if b >= number - 1}
             index = np.minimum(np.arange(number * self.width, (number + 1) * self.width),
                                self.total - 1)
-            states = _slot_init(_take_host(self.games, index), self.solver)
-            self.blocks[number] = jax.tree.map(np.asarray, states)
+            games = _take_host(self.games, index)
+            self.blocks[number] = (games, _slot_init(games, self.solver))
         return self.blocks[number]
 
-    def rows(self, slots, games, like):
-        """A states tree shaped like ``like`` whose rows ``slots`` are the initial states of
-        ``games`` (ascending); the other rows are zero (a round reads only the fresh rows)."""
-        out = jax.tree.map(lambda v: np.zeros(v.shape, v.dtype), like)
-        for number in np.unique(games // self.width):
-            pick = games // self.width == number
-            block = self._block(int(number))
-            rows = games[pick] - number * self.width
-            for leaf_out, leaf in zip(jax.tree.leaves(out), jax.tree.leaves(block)):
-                leaf_out[slots[pick]] = leaf[rows]
-        return jax.device_put(out)
+    def refill(self, slots, games):
+        """The ``source`` argument of :func:`_slot_round` that starts ``games`` (ascending
+        queue positions, at most ``width`` consecutive ones) in ``slots``: the one or two blocks
+        they lie in, and per slot which block and row to take (the round gathers them)."""
+        first = int(games[0]) // self.width
+        second = min(first + 1, (self.total - 1) // self.width)
+        in_second = np.zeros(self.width, bool)
+        row = np.zeros(self.width, np.int32)
+        in_second[slots] = games // self.width > first
+        row[slots] = games % self.width
+        return (*self.block(first), *self.block(second), in_second, row)
+
+    def initial_states(self, games):
+        """Host copies of the initial states of ``games`` (queue positions)."""
+        rows = [jax.tree.map(lambda v: np.asarray(v)[g % self.width],
+                             self.block(int(g) // self.width)[1]) for g in games]
+        return jax.tree.map(lambda *r: np.stack(r), *rows)
+
+
+def _no_refill(slot_games, states):
+    """A ``source`` for :func:`_slot_round` when no slot is refilled (its rows are unused)."""
+    width = int(jax.tree.leaves(slot_games)[0].shape[0])
+    return (slot_games, states, slot_games, states, np.zeros(width, bool),
+            np.zeros(width, np.int32))
+
+
+def _where_rows(mask):
+    """``jnp.where(mask, new, old)`` with ``mask`` over the leading axis of the leaves."""
+    return lambda new, old: jnp.where(mask.reshape(mask.shape + (1,) * (new.ndim - 1)), new, old)
 
 
 @functools.partial(jax.jit, static_argnames=("solver", "check_every"))
-def _slot_round(slot_games, solver, check_every, states, fresh, restarts, due):
-    """Restart the ``fresh`` slots from ``restarts`` (their new games' initial states), then
-    ``check_every`` updates on all, then the polish on the slots ``due`` for one (skipped when
-    none is).
+def _slot_round(slot_games, solver, check_every, states, fresh, source, due):
+    """Start the ``fresh`` slots on new games (gathered from the queue's blocks in ``source``,
+    see :meth:`_Queue.refill`), then ``check_every`` updates on all, then the polish on the
+    slots ``due`` for one (skipped when none is). Returns the slots' games, states, policies
+    and exploitabilities.
 
-    Only the slots' games are passed, so the compiled program depends on the number of slots,
-    not on the size of the batch (a warm-up on ``slots`` games compiles what a larger batch
-    uses)."""
-    states = jax.tree.map(
-        lambda n, s: jnp.where(fresh.reshape(fresh.shape + (1,) * (n.ndim - 1)), n, s),
-        restarts, states)
+    Only the slots' games and one or two blocks of as many queued games are passed, so the
+    compiled program depends on the number of slots, not on the size of the batch (a warm-up
+    on ``slots`` games compiles what a larger batch uses)."""
+    first_games, first_states, second_games, second_states, in_second, row = source
+
+    def gather(first, second):
+        return jax.tree.map(lambda a, b: _where_rows(in_second)(b[row], a[row]), first, second)
+
+    slot_games = jax.tree.map(_where_rows(fresh), gather(first_games, second_games), slot_games)
+    states = jax.tree.map(_where_rows(fresh), gather(first_states, second_states), states)
 
     def run(game, state):
         return jax.lax.fori_loop(0, check_every, lambda _, s: solver.update(game, s), state)
@@ -456,15 +482,13 @@ def _slot_round(slot_games, solver, check_every, states, fresh, restarts, due):
 
     def polish(states):
         polished = jax.vmap(lambda g, s: solver.polish(g, s))(slot_games, states)
-        return jax.tree.map(
-            lambda p, s: jnp.where(due.reshape(due.shape + (1,) * (p.ndim - 1)), p, s),
-            polished, states)
+        return jax.tree.map(_where_rows(due), polished, states)
 
     states = jax.vmap(run)(slot_games, states)
     if solver.polish is not None:
         states = jax.lax.cond(jnp.any(due), polish, lambda s: s, states)
     policies, expl = jax.vmap(measure)(slot_games, states)
-    return states, policies, expl
+    return slot_games, states, policies, expl
 
 
 def _solve_slots(games, solver, tol, max_steps, check_every, slots, progress):
@@ -477,13 +501,12 @@ def _solve_slots(games, solver, tol, max_steps, check_every, slots, progress):
     fresh = np.zeros(width, bool)  # slots to restart on a newly queued game
     steps = np.zeros(width, np.int64)
     queued = width  # next game to start
-    # Slots are refilled and states gathered on the host (NumPy): a jitted gather would compile
-    # anew for every batch size and pair of widths, in the middle of the run.
+    # Games go to the device a block at a time and slots are refilled inside the round; the
+    # rare regathers (when the batch shrinks) run on the host (NumPy): a jitted gather would
+    # compile anew for every batch size and pair of widths, in the middle of the run.
     host_games = jax.tree.map(np.asarray, games)
-    slot_games = _take_host(host_games, index)
-    states = _slot_init(slot_games, solver)
-    inits = _InitialStates(host_games, solver, width)
-    restarts = states  # initial states of the fresh slots' games (other rows unused)
+    queue = _Queue(host_games, solver, width)
+    slot_games, states = queue.block(0)  # the first `width` games
     out = None  # per-game host arrays: (policies, exploitability, states)
     out_steps = np.zeros(total, np.int64)
     bar = None
@@ -493,8 +516,11 @@ def _solve_slots(games, solver, tol, max_steps, check_every, slots, progress):
         bar = tqdm(total=total, desc=getattr(solver, "name", "solve"), unit="game")
     while running.any():
         due = running & ((steps + check_every) % period == 0)
-        states, policies, expl = _slot_round(slot_games, solver, check_every, states,
-                                             jnp.asarray(fresh), restarts, jnp.asarray(due))
+        source = (queue.refill(np.flatnonzero(fresh), index[fresh]) if fresh.any()
+                  else _no_refill(slot_games, states))
+        slot_games, states, policies, expl = _slot_round(
+            slot_games, solver, check_every, states, jnp.asarray(fresh), source,
+            jnp.asarray(due))
         expl = np.asarray(expl)
         steps += check_every * running
         done = running & ((expl <= tol) | (steps >= max_steps))
@@ -517,16 +543,20 @@ def _solve_slots(games, solver, tol, max_steps, check_every, slots, progress):
                     running[slot] = False
         live = np.flatnonzero(running)
         if queued == total and 0 < len(live) <= width // 2 and width > narrowest:
-            # Shrink to the next power of two; pad with copies of a running slot.
+            # Shrink to the next power of two; pad with copies of a running slot. Slots just
+            # refilled start here, on the host (the queue's blocks have the old width).
             width = max(narrowest, 1 << int(np.ceil(np.log2(len(live)))))
             keep = np.concatenate([live, np.full(width - len(live), live[0])])
-            states = restarts = _take_host(states, keep)
             index, steps, fresh = index[keep], steps[keep], fresh[keep]
-            running = np.arange(width) < len(live)
-        if fresh.any() or len(index) != jax.tree.leaves(slot_games)[0].shape[0]:
+            host_states = jax.tree.map(lambda v: np.array(v)[keep], states)
+            if fresh.any():
+                starts = queue.initial_states(index[fresh])
+                for leaf, start in zip(jax.tree.leaves(host_states), jax.tree.leaves(starts)):
+                    leaf[fresh] = start
+                fresh[:] = False
+            states = jax.device_put(host_states)
             slot_games = _take_host(host_games, index)
-        if fresh.any():
-            restarts = inits.rows(np.flatnonzero(fresh), index[fresh], states)
+            running = np.arange(width) < len(live)
     if bar is not None:
         bar.close()
     policies, expl, states = out

@@ -137,6 +137,22 @@ def test_slot_widths_lists_every_width_the_run_uses(monkeypatch, platform):
     np.testing.assert_array_equal(np.asarray(slotted.steps), np.asarray(lockstep.steps))
 
 
+@pytest.mark.parametrize("total,slots", [(9, 8), (19, 8), (10, 4)])
+def test_slots_refilled_in_the_round_the_batch_shrinks_start_their_games(total, slots):
+    # The simplex method finishes every game of a round together, so the last queued games
+    # are handed to slots in the same round as the batch shrinks (and pads with copies of a
+    # fresh slot): those games must still start from their own initial states.
+    batch = games.stack_games([games.random_zero_sum(12, 10, seed=50 + s)
+                               for s in range(total)])
+    kwargs = dict(tol=1e-12, max_steps=300, check_every=40)
+    slotted = solve_batch_until(batch, solvers.tableau(), slots=slots, **kwargs)
+    lockstep = solve_batch_until(batch, solvers.tableau(), **kwargs)
+    np.testing.assert_array_equal(np.asarray(slotted.steps), np.asarray(lockstep.steps))
+    assert bool(np.all(slotted.converged))
+    for a, b in zip(slotted.last, lockstep.last):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-14)
+
+
 def test_continuous_batching_rejects_bad_slots():
     with pytest.raises(ValueError, match="slots must be a positive integer"):
         solve_batch_until([games.rock_paper_scissors()], solvers.mwu(), tol=1e-3, slots=0)
