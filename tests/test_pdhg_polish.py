@@ -129,6 +129,33 @@ def test_polish_recovers_the_exact_equilibrium_from_a_nearby_profile():
     np.testing.assert_allclose(y, [4 / 11, 3 / 11, 4 / 11], atol=1e-14)
 
 
+
+def test_polish_finds_the_support_when_a_nearly_equalising_action_holds_more_probability():
+    # Entropic iterates of games with an off-support action that costs the equilibrium only a
+    # little more than the value keep probability on it for many steps. Here column 6 costs
+    # v + 1e-4 against x* (6x6 game with full support, plus that column), and the iterate puts
+    # twice the smallest equilibrium probability on it: by probability it outranks a support
+    # column, by payoff deficit (0 on the support against x*) it does not. The result must be
+    # the exact equilibrium (x*, (y*, 0)) of the 6x7 game (HiGHS).
+    rng = np.random.default_rng(4)
+    while True:
+        base = rng.uniform(-1, 1, size=(6, 6))
+        lp = solve_zero_sum(base)
+        if lp.row.min() > 1e-3 and lp.col.min() > 1e-3:  # full supports
+            break
+    delta = rng.uniform(-1e-3, 1e-3, size=6)
+    delta += (1e-4 - lp.row @ delta) / lp.row.sum()  # x* . column = v + 1e-4
+    a = np.column_stack([base, lp.value + delta])
+    ref = solve_zero_sum(a)
+    np.testing.assert_allclose(ref.col, np.append(lp.col, 0.0), atol=1e-9)
+    eps = 2 * lp.col.min()
+    y = np.append((1 - eps) * lp.col, eps)
+    (px, py), ok = polish_profile(games.matrix_game(a), (jnp.asarray(lp.row), jnp.asarray(y)),
+                                  1e-12)
+    assert bool(ok)
+    np.testing.assert_allclose(px, ref.row, atol=1e-12)
+    np.testing.assert_allclose(py, ref.col, atol=1e-12)
+
 def test_polish_refuses_games_that_are_not_zero_sum_matrix_games():
     with pytest.raises(ValueError, match="two-player zero-sum matrix game"):
         polish_profile(games.shapley_game(), games.shapley_game().uniform_policies(), 1e-9)

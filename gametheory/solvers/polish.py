@@ -12,8 +12,9 @@ Sec. 3.3). :func:`polish_profile` guesses the supports from an iterate by comple
 slackness -- row ``i`` is kept when ``x_i > (max_a (A y)_a - (A y)_i) / S``, i.e. when its
 probability outweighs its payoff deficit in units of the payoff scale ``S`` -- ranks the actions
 by that margin, and for the top-``k`` supports (``k`` from either player's guess, or one more)
-factorises the bordered ``(k+1) x (k+1)`` matrix of both systems once (:func:`_equalise_system`:
-one LU gives ``y`` and, transposed, ``x``). It returns the best candidate **only if its full
+and for the ``min(k_x, k_y)`` actions of smallest payoff deficit factorises the bordered
+``(k+1) x (k+1)`` matrix of both systems once (:func:`_equalise_system`: one LU gives ``y``
+and, transposed, ``x``). It returns the best candidate **only if its full
 NashConv is at most the tolerance and below the iterate's**; otherwise the iterate comes back
 unchanged. On CPU each system is factorised at the smallest of a few bucket sizes that holds
 it (one system after another: batched LAPACK calls from two threads can deadlock XLA's pool);
@@ -23,7 +24,7 @@ Everything has a fixed size and masks, so it runs under ``jit`` and ``vmap``. De
 
 :func:`with_polish` attaches it to any normal-form solver as the ``Solver.polish`` hook, which
 the driver calls at records (:func:`gametheory.solve`) and at convergence checks no more often
-than every :func:`polish_period` steps (:func:`gametheory.solve_until`: one polish costs three
+than every :func:`polish_period` steps (:func:`gametheory.solve_until`: one polish costs four
 factorisations of up to ``min(m, n) + 1`` rows).
 """
 
@@ -151,20 +152,28 @@ def _polish_one(a, x, y, scale):
     candidate (not yet compared with the tolerance)."""
     m, n = a.shape
     ay, xa = a @ y, x @ a
-    score_x = x - (jnp.max(ay) - ay) / scale
-    score_y = y - (xa - jnp.min(xa)) / scale
-    order_x = jnp.argsort(-score_x, stable=True)  # by margin, largest first
-    order_y = jnp.argsort(-score_y, stable=True)
+    deficit_x, deficit_y = jnp.max(ay) - ay, xa - jnp.min(xa)  # payoff left on the table
+    score_x, score_y = x - deficit_x / scale, y - deficit_y / scale
+    by_score = (jnp.argsort(-score_x, stable=True), jnp.argsort(-score_y, stable=True))
+    by_deficit = (jnp.argsort(deficit_x, stable=True), jnp.argsort(deficit_y, stable=True))
     kx, ky = jnp.sum(score_x > 0), jnp.sum(score_y > 0)
-    guesses = jnp.stack([jnp.clip(g, 1, min(m, n)) for g in (kx, ky, jnp.maximum(kx, ky) + 1)])
+    # Candidates (order, k): the top-k by margin for either player's count or one more, and
+    # the k = min(kx, ky) smallest deficits. The last one matters for entropic iterates near a
+    # degenerate game: an action whose deficit at the equilibrium is tiny (3e-5 of the range)
+    # keeps more probability than the smallest support member for 10^5 steps, so it outranks
+    # it by margin but not by deficit.
+    candidates = [(by_score, kx), (by_score, ky), (by_score, jnp.maximum(kx, ky) + 1),
+                  (by_deficit, jnp.minimum(kx, ky))]
+    orders_x, orders_y = (jnp.stack([c[0][p] for c in candidates]) for p in (0, 1))
+    guesses = jnp.stack([jnp.clip(c[1], 1, min(m, n)) for c in candidates])
     support = min(m, n)  # the padded support: the first `support` actions in each order
-    col_solutions, row_solutions = jax.vmap(_solve_support, in_axes=(None, None, None, 0))(
-        a, order_x, order_y, guesses)
+    col_solutions, row_solutions = jax.vmap(_solve_support, in_axes=(None, 0, 0, 0))(
+        a, orders_x, orders_y, guesses)
     best = (x, y, jnp.asarray(jnp.inf, a.dtype))
-    for g in range(len(guesses)):
-        yy = _simplex(jnp.zeros(n, a.dtype).at[order_y[:support]].set(
+    for g in range(len(candidates)):
+        yy = _simplex(jnp.zeros(n, a.dtype).at[orders_y[g, :support]].set(
             col_solutions[g, :support]))
-        xx = _simplex(jnp.zeros(m, a.dtype).at[order_x[:support]].set(
+        xx = _simplex(jnp.zeros(m, a.dtype).at[orders_x[g, :support]].set(
             row_solutions[g, :support]))
         nc = _nash_conv(a, xx, yy)
         better = nc < best[2]
@@ -203,9 +212,9 @@ def polish_period(game, check_every: int) -> int:
     """Updates between two polish attempts: the multiple of ``check_every`` that is at least the
     polish's cost in solver steps.
 
-    A polish factorises three ``s x s`` systems, ``s = min(m, n) + 1`` at most (about
-    ``2 s^3`` flops); a step costs two matrix-vector products (about ``4 m n`` flops). At
-    ``s^3 / (m n)`` steps between attempts the polish is at most about a third of the work:
+    A polish factorises four ``s x s`` systems, ``s = min(m, n) + 1`` at most (about
+    ``2.7 s^3`` flops); a step costs two matrix-vector products (about ``4 m n`` flops). At
+    ``s^3 / (m n)`` steps between attempts the polish is at most about 40% of the work:
     every 100 steps for a 50x50 game, every ~1000 for a 1000x1000 one, where polishing at every
     check (50 steps) had cost 0.18 s per attempt, 20 times the steps in between. Games that are
     not matrix games are not polished: ``check_every``."""
