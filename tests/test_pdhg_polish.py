@@ -129,7 +129,6 @@ def test_polish_recovers_the_exact_equilibrium_from_a_nearby_profile():
     np.testing.assert_allclose(y, [4 / 11, 3 / 11, 4 / 11], atol=1e-14)
 
 
-
 def test_polish_finds_the_support_when_a_nearly_equalising_action_holds_more_probability():
     # Entropic iterates of games with an off-support action that costs the equilibrium only a
     # little more than the value keep probability on it for many steps. Here column 6 costs
@@ -155,6 +154,7 @@ def test_polish_finds_the_support_when_a_nearly_equalising_action_holds_more_pro
     assert bool(ok)
     np.testing.assert_allclose(px, ref.row, atol=1e-12)
     np.testing.assert_allclose(py, ref.col, atol=1e-12)
+
 
 def test_polish_refuses_games_that_are_not_zero_sum_matrix_games():
     with pytest.raises(ValueError, match="two-player zero-sum matrix game"):

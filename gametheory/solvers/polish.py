@@ -158,10 +158,10 @@ def _polish_one(a, x, y, scale):
     by_deficit = (jnp.argsort(deficit_x, stable=True), jnp.argsort(deficit_y, stable=True))
     kx, ky = jnp.sum(score_x > 0), jnp.sum(score_y > 0)
     # Candidates (order, k): the top-k by margin for either player's count or one more, and
-    # the k = min(kx, ky) smallest deficits. The last one matters for entropic iterates near a
-    # degenerate game: an action whose deficit at the equilibrium is tiny (3e-5 of the range)
-    # keeps more probability than the smallest support member for 10^5 steps, so it outranks
-    # it by margin but not by deficit.
+    # the k = min(kx, ky) smallest deficits. The last one matters for entropic iterates of
+    # nearly degenerate games: an off-support action whose deficit at the equilibrium is tiny
+    # (3e-5 of the payoff range) keeps more probability than the smallest support member for
+    # tens of thousands of steps, so it outranks that member by margin but not by deficit.
     candidates = [(by_score, kx), (by_score, ky), (by_score, jnp.maximum(kx, ky) + 1),
                   (by_deficit, jnp.minimum(kx, ky))]
     orders_x, orders_y = (jnp.stack([c[0][p] for c in candidates]) for p in (0, 1))
