@@ -156,6 +156,26 @@ def test_polish_finds_the_support_when_a_nearly_equalising_action_holds_more_pro
     np.testing.assert_allclose(py, ref.col, atol=1e-12)
 
 
+def test_polish_certifies_games_with_duplicated_rows_and_columns():
+    # Every row and column of a random 5x6 game twice: an iterate that splits each
+    # equilibrium probability between the copies guesses supports holding both copies, whose
+    # equalising systems are singular. Keeping one copy with the probability of both gives an
+    # exact equilibrium: NashConv 0 and the value of HiGHS on the duplicated game.
+    rng = np.random.default_rng(11)
+    base = rng.uniform(-1, 1, size=(5, 6))
+    a = np.repeat(np.repeat(base, 2, axis=0), 2, axis=1)
+    lp, ref = solve_zero_sum(base), solve_zero_sum(a)
+    split = rng.uniform(0.3, 0.7, size=(2, 6))
+    x = np.column_stack([split[0, :5], 1 - split[0, :5]]).ravel() * np.repeat(lp.row, 2)
+    y = np.column_stack([split[1], 1 - split[1]]).ravel() * np.repeat(lp.col, 2)
+    x, y = 0.999 * x + 0.001 / 10, 0.999 * y + 0.001 / 12  # near, not at, an equilibrium
+    (px, py), ok = polish_profile(games.matrix_game(a), (jnp.asarray(x), jnp.asarray(y)), 1e-12)
+    assert bool(ok)
+    px, py = np.asarray(px), np.asarray(py)
+    assert (a @ py).max() - (px @ a).min() <= 1e-12
+    assert float(px @ a @ py) == pytest.approx(ref.value, abs=1e-12)
+
+
 def test_polish_refuses_games_that_are_not_zero_sum_matrix_games():
     with pytest.raises(ValueError, match="two-player zero-sum matrix game"):
         polish_profile(games.shapley_game(), games.shapley_game().uniform_policies(), 1e-9)

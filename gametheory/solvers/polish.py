@@ -19,8 +19,10 @@ NashConv is at most the tolerance and below the iterate's**; otherwise the itera
 unchanged. On CPU each system is factorised at the smallest of a few bucket sizes that holds
 it (one system after another: batched LAPACK calls from two threads can deadlock XLA's pool);
 on GPUs and TPUs all systems go to one batched factorisation at the full size.
-Everything has a fixed size and masks, so it runs under ``jit`` and ``vmap``. Degenerate games
-(supports of unequal size, singular systems) simply fail the certificate and fall back.
+Everything has a fixed size and masks, so it runs under ``jit`` and ``vmap``. Identical rows
+(columns) enter a guess only as their first copy, carrying the probability of all copies, so
+duplicated strategies do not make the systems singular. Other degenerate games (supports of
+unequal size, singular systems) simply fail the certificate and fall back.
 
 :func:`with_polish` attaches it to any normal-form solver as the ``Solver.polish`` hook, which
 the driver calls at records (:func:`gametheory.solve`) and at convergence checks no more often
@@ -147,13 +149,28 @@ def _solve_support_batched(axis_size, in_batched, *args):
         (True, True)
 
 
+def _copies(fingerprint):
+    """For actions with fingerprints ``[k]``: ``same [k, k]`` (equal fingerprints) and
+    ``later [k]`` (an earlier action has the same one)."""
+    same = fingerprint[:, None] == fingerprint[None, :]
+    return same, jnp.any(jnp.tril(same, -1), axis=1)
+
+
 def _polish_one(a, x, y, scale):
     """Unbatched polish of one ``[m, n]`` game; returns ``(x, y, nash_conv)`` of the best
     candidate (not yet compared with the tolerance)."""
     m, n = a.shape
     ay, xa = a @ y, x @ a
     deficit_x, deficit_y = jnp.max(ay) - ay, xa - jnp.min(xa)  # payoff left on the table
-    score_x, score_y = x - deficit_x / scale, y - deficit_y / scale
+    # Identical rows (columns) make every support holding two of them singular: only the first
+    # copy may enter a support, with the probability of all copies (identical payoffs give
+    # identical fingerprints; a rare collision only loses a guess, never the certificate).
+    same_x, later_x = _copies(a @ jnp.cos(1.618 * jnp.arange(n, dtype=a.dtype)))
+    same_y, later_y = _copies(jnp.cos(2.718 * jnp.arange(m, dtype=a.dtype)) @ a)
+    score_x = jnp.where(later_x, -jnp.inf, same_x @ x - deficit_x / scale)
+    score_y = jnp.where(later_y, -jnp.inf, same_y @ y - deficit_y / scale)
+    deficit_x = jnp.where(later_x, jnp.inf, deficit_x)
+    deficit_y = jnp.where(later_y, jnp.inf, deficit_y)
     by_score = (jnp.argsort(-score_x, stable=True), jnp.argsort(-score_y, stable=True))
     by_deficit = (jnp.argsort(deficit_x, stable=True), jnp.argsort(deficit_y, stable=True))
     kx, ky = jnp.sum(score_x > 0), jnp.sum(score_y > 0)
