@@ -220,6 +220,13 @@ def _meta_exploitability(m, x, y) -> float:
     return 0.5 * float(np.max(m @ y) - np.min(x @ m))
 
 
+def _copies_to_power_of_two(k: int) -> np.ndarray:
+    """For ``k`` strategies, the strategy behind each of the next power of two (at least 2):
+    ``0, 1, ..., k - 1`` and then the strategies again from the first (copies)."""
+    size = 1 << int(np.ceil(np.log2(max(k, 2))))
+    return np.arange(size) % k
+
+
 def registered(name: str, steps: int = 2000, **params) -> MetaSolver:
     """Run the registered normal-form solver ``name`` (:data:`gametheory.solvers.
     NORMAL_FORM_SOLVERS`) for ``steps`` updates on each meta-game, from uniform.
@@ -227,8 +234,15 @@ def registered(name: str, steps: int = 2000, **params) -> MetaSolver:
     ``params`` go to :func:`gametheory.solvers.make_solver` (unknown names raise
     ``ValueError``); anything left out takes the registry's default, so the solver's own
     scale-free defaults apply. Returns the last or the average iterate, whichever has the lower
-    exploitability on the meta-game. The solver is compiled once per meta-game size, so expect
-    a compilation per PSRO iteration.
+    exploitability on the meta-game.
+
+    The solver runs on the meta-game grown to power-of-two sides by copies of its strategies
+    (a copy has the same payoffs, so the payoff scale, the equilibria and every profile's
+    exploitability are those of the meta-game once the copies' probabilities are added up),
+    from a start that splits each strategy's uniform share evenly among its copies. So a PSRO
+    run compiles the solver once per size class (1, 2, 4, ... strategies), not once per
+    iteration. Entropic steps whose magnet is the start (``mpo``, ``comal``) walk the same
+    profiles as on the meta-game itself: copies keep their ratio.
     """
     from ..solvers import make_solver
 
@@ -240,10 +254,16 @@ def registered(name: str, steps: int = 2000, **params) -> MetaSolver:
         from ..games import matrix_game
 
         m = _check_matrix(m)
-        result = run(matrix_game(m), solver, steps, record_every=steps)
+        rows, cols = (_copies_to_power_of_two(k) for k in m.shape)
+        start = tuple(1.0 / (k * np.bincount(c, minlength=k)[c])
+                      for k, c in zip(m.shape, (rows, cols)))
+        result = run(matrix_game(m[np.ix_(rows, cols)]), solver, steps, record_every=steps,
+                     initial=start)
         best = None
         for policies in (result.last, result.average):
-            x, y = (_simplex_point(p) for p in policies)
+            x, y = (_simplex_point(np.bincount(c, weights=np.asarray(p, np.float64),
+                                               minlength=k))
+                    for p, c, k in zip(policies, (rows, cols), m.shape))
             gap = _meta_exploitability(m, x, y)
             if best is None or gap < best[0]:
                 best = (gap, x, y)
