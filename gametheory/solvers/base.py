@@ -26,7 +26,8 @@ import numpy as np
 # The parameter checks live in .params; solver modules import them from here too.
 from .params import as_schedule, check_count, check_flag, check_nonnegative  # noqa: F401
 
-__all__ = ["Solver", "as_schedule", "check_initial", "initial_logits", "probabilities"]
+__all__ = ["Solver", "as_schedule", "check_initial", "initial_logits", "probabilities",
+           "vmap_leading"]
 
 
 class Solver(NamedTuple):
@@ -36,6 +37,14 @@ class Solver(NamedTuple):
     average: Callable[[Any, Any], tuple] | None = None  # (game, state) -> own average, if any
     name: str = "solver"
     polish: Callable[[Any, Any], Any] | None = None  # (game, state) -> state, at record points
+
+
+def vmap_leading(fn, count: int):
+    """``fn`` mapped with ``jax.vmap`` over ``count`` leading axes of all its arguments (a
+    solver written for one game then also takes batches of games)."""
+    for _ in range(count):
+        fn = jax.vmap(fn)
+    return fn
 
 
 def check_initial(game, initial):

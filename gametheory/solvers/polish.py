@@ -38,7 +38,7 @@ import jax
 import jax.numpy as jnp
 
 from ..games.normal_form import MatrixGame
-from .base import Solver
+from .base import Solver, vmap_leading
 from .params import check_flag
 
 __all__ = ["PolishedState", "polish_profile", "with_polish", "maybe_polish", "polish_period",
@@ -215,10 +215,7 @@ def polish_profile(game, policies, tol):
     a = jnp.asarray(game.matrix)
     x, y = (jnp.asarray(p, a.dtype) for p in policies)
     scale = game.payoff_scale()
-    fn = _polish_one
-    for _ in range(a.ndim - 2):
-        fn = jax.vmap(fn)
-    xx, yy, nc = fn(a, x, y, scale)
+    xx, yy, nc = vmap_leading(_polish_one, a.ndim - 2)(a, x, y, scale)
     current = game.nash_conv((x, y))
     ok = (nc <= tol) & (nc < current)
     keep = lambda new, old: jnp.where(ok[..., None], new, old)

@@ -38,11 +38,10 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-import jax
 import jax.numpy as jnp
 
 from ..games.normal_form import MatrixGame
-from .base import Solver
+from .base import Solver, vmap_leading
 
 __all__ = ["tableau", "TableauState"]
 
@@ -122,12 +121,6 @@ def _policy_one(state):
     return _normalised(dual[n:]), _normalised(primal[:n])
 
 
-def _batched(fn, batch_dims: int):
-    for _ in range(batch_dims):
-        fn = jax.vmap(fn)
-    return fn
-
-
 def tableau() -> Solver:
     """The simplex method on the game's LP (see the module docstring): exact equilibria of
     two-player zero-sum matrix games after finitely many pivots, one pivot per ``update``.
@@ -146,12 +139,12 @@ def tableau() -> Solver:
             )
         a = jnp.asarray(game.matrix)
         a = a.astype(jnp.result_type(a.dtype, float))
-        return _batched(_init_one, a.ndim - 2)(a)
+        return vmap_leading(_init_one, a.ndim - 2)(a)
 
     def update(game, state):
-        return _batched(_pivot_one, state.table.ndim - 2)(state)
+        return vmap_leading(_pivot_one, state.table.ndim - 2)(state)
 
     def policy(game, state):
-        return _batched(_policy_one, state.table.ndim - 2)(state)
+        return vmap_leading(_policy_one, state.table.ndim - 2)(state)
 
     return Solver(init, update, policy, name="tableau")
