@@ -1,23 +1,43 @@
 """Reproducible sampling: every response's randomness is its own, whatever the batch it sits in.
 
 Data-parallel runs must sample the same responses as a one-process run over the same global
-batch, and a resumed run the same as an uninterrupted one. ``generate``'s sampler draws from the
-global RNG in batch order, so the draws of one row depend on which rows share its batch.
-:class:`SeededSampler` is a ``transformers`` logits processor that draws each row's next token by
-inverse-CDF sampling from the row's own ``torch.Generator`` (seeded by :func:`row_seed` from the
-run seed, the iteration and the prompt's position in the data stream) and returns scores that are
-``-inf`` except at the drawn token, so greedy decoding emits exactly that token. Sampling is pure
-ancestral sampling at ``temperature`` (no top-k / top-p), as the rules assume.
+batch, and a resumed run the same as an uninterrupted one. ``generate``'s own sampler draws from
+the global RNG in batch order, so the draws of one row would depend on which rows share its
+batch. :class:`SeededSampler` is a ``transformers`` logits processor that instead draws row
+``i``'s token at generated position ``t`` with *counter-based* noise: the uniform variate for
+vocabulary entry ``v`` is an integer hash (splitmix64) of ``(seed_i, t, v)``, computed with
+``int64`` tensor ops on the scores' device. With Gumbel noise ``G = -log(-log U)`` the token
+
+    argmax_v  scores[i, v] / T + G[i, t, v]
+
+is an exact sample of ``softmax(scores_i / T)`` (the Gumbel-max trick), so no per-token host work
+(no copy to the host, no Python loop over rows) is needed, and a row's draws depend only on its
+seed (from :func:`row_seed`: run seed, iteration, prompt position in the data stream), its
+position and its logits. The processor returns scores that are ``-inf`` except 0 at the drawn
+token, so greedy decoding emits exactly that token. Sampling is pure ancestral sampling at
+``temperature`` (no top-k / top-p), as the rules assume.
+
+:func:`generate` left-pads prompt token ids into one batch and runs ``model.generate`` with the
+sampler; :func:`pad_prompts` gives the same padded batch (e.g. for the prompt mask of
+:class:`~llm_adapter.mixture.GeometricMixtureProcessor`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 from transformers import GenerationConfig, LogitsProcessor, LogitsProcessorList
 
-__all__ = ["SeededSampler", "row_seed", "generate"]
+__all__ = ["SeededSampler", "row_seed", "generate", "pad_prompts", "gumbel_noise"]
 
 _MOD = (1 << 61) - 1  # a Mersenne prime: seeds stay in int64 range
+_U64 = (1 << 64) - 1
+
+# splitmix64 constants (Steele, Lea & Flood 2014), as unsigned 64-bit integers.
+_GOLDEN = 0x9E3779B97F4A7C15
+_MIX1 = 0xBF58476D1CE4E5B9
+_MIX2 = 0x94D049BB133111EB
 
 
 def row_seed(*parts: int) -> int:
@@ -28,58 +48,200 @@ def row_seed(*parts: int) -> int:
     return h
 
 
-class SeededSampler(LogitsProcessor):
-    """Sample row ``i``'s next token from ``softmax(scores_i / temperature)`` with generator
-    ``i``; output scores are 0 at the drawn token and ``-inf`` elsewhere (use with greedy
-    decoding). ``seeds``: one integer per generated row."""
+# ---------------------------------------------------------------------------- counter-based noise
+def _signed(x: int) -> int:
+    """The int64 with the same 64 bits as the unsigned integer ``x mod 2^64``."""
+    x &= _U64
+    return x - (1 << 64) if x >> 63 else x
 
-    def __init__(self, seeds, temperature: float = 1.0):
+
+def _mix64_int(z: int) -> int:
+    """splitmix64's output function on Python integers (unsigned 64-bit semantics)."""
+    z &= _U64
+    z = ((z ^ (z >> 30)) * _MIX1) & _U64
+    z = ((z ^ (z >> 27)) * _MIX2) & _U64
+    return z ^ (z >> 31)
+
+
+def _srl(z: torch.Tensor, k: int) -> torch.Tensor:
+    """Logical right shift of int64 bits (torch's ``>>`` is arithmetic: mask the sign fill)."""
+    return (z >> k) & ((1 << (64 - k)) - 1)
+
+
+def _mix64(z: torch.Tensor) -> torch.Tensor:
+    """:func:`_mix64_int` on an int64 tensor: the bits equal the unsigned computation because
+    int64 multiplication wraps modulo ``2^64`` (two's complement) on CPU and CUDA."""
+    z = (z ^ _srl(z, 30)) * _signed(_MIX1)
+    z = (z ^ _srl(z, 27)) * _signed(_MIX2)
+    return z ^ _srl(z, 31)
+
+
+def _seed_keys(seeds) -> list[int]:
+    """Per-row stream keys ``mix64(seed + golden)`` (int64 bit patterns), computed on the host
+    once at construction."""
+    return [_signed(_mix64_int(int(s) + _GOLDEN)) for s in seeds]
+
+
+def _hash_bits(keys: torch.Tensor, position: int, vocab: torch.Tensor) -> torch.Tensor:
+    """``[R, V]`` int64 hashes of ``(row key, position, vocabulary index)``.
+
+    ``key_t = mix64(key ^ mix64((t + 1) * MIX2))`` seeds a splitmix64 stream whose ``v``-th
+    output ``mix64(key_t + (v + 1) * golden)`` is entry ``v``'s draw. ``vocab``: ``[V]`` int64
+    tensor ``(v + 1) * golden`` (wrapped). ``position`` is a host integer (from shapes only).
+    """
+    step = _signed(_mix64_int((int(position) + 1) * _MIX2))
+    key_t = _mix64(keys ^ step)
+    return _mix64(key_t[:, None] + vocab[None, :])
+
+
+def _gumbel_from_bits(bits: torch.Tensor) -> torch.Tensor:
+    """Standard Gumbel variates (float32) from uniformly random int64 bits.
+
+    ``w = hi * 2^-24 + (lo + 1/2) * 2^-48`` with ``hi``, ``lo`` two 24-bit fields is uniform on
+    (0, 1) with relative precision near 0, so ``E = -log1p(-w)`` is an accurate Exp(1) variate
+    even in its small tail (which decides the argmax), and ``G = -log E`` is Gumbel.
+    """
+    hi = ((bits >> 40) & 0xFFFFFF).to(torch.float32)
+    lo = ((bits >> 16) & 0xFFFFFF).to(torch.float32)
+    w = hi * 2.0**-24 + (lo + 0.5) * 2.0**-48
+    return -torch.log(-torch.log1p(-w))
+
+
+def _vocab_counters(vocab_size: int, device) -> torch.Tensor:
+    return torch.arange(1, vocab_size + 1, dtype=torch.int64, device=device) * _signed(_GOLDEN)
+
+
+def gumbel_noise(seeds, position: int, vocab_size: int, device=None) -> torch.Tensor:
+    """The ``[len(seeds), vocab_size]`` float32 Gumbel noise :class:`SeededSampler` adds at
+    generated position ``position`` (0 for the first new token)."""
+    keys = torch.tensor(_seed_keys(seeds), dtype=torch.int64, device=device)
+    return _gumbel_from_bits(_hash_bits(keys, position, _vocab_counters(vocab_size, device)))
+
+
+class SeededSampler(LogitsProcessor):
+    """Sample row ``i``'s next token from ``softmax(scores_i / temperature)`` with noise keyed by
+    ``seeds[i]`` and the generated position; return scores that are 0 at the drawn token and
+    ``-inf`` elsewhere (use with greedy decoding).
+
+    Gumbel-max: with ``G_v = -log(-log U_v)`` i.i.d. standard Gumbel, ``argmax_v l_v / T + G_v``
+    is distributed as ``softmax(l / T)``. ``U`` is a hash of ``(seeds[i], t, v)`` (see the module
+    docstring), computed on the scores' device in ``int64``; the logits are upcast to at least
+    float32. Tokens masked to ``-inf`` by earlier processors are never drawn.
+
+    ``seeds``: one integer per generated row (e.g. :func:`row_seed` values, ``< 2^61``).
+    ``prompt_width``: the (padded) prompt length, so that ``t = input_ids.shape[1] -
+    prompt_width``; if ``None`` it is taken from the first call of each generation (a call whose
+    ``input_ids`` is not longer than the previous call's starts a new generation).
+    """
+
+    def __init__(self, seeds, temperature: float = 1.0, prompt_width: int | None = None):
         if not temperature > 0:
             raise ValueError(f"temperature must be positive; got {temperature}.")
-        self.generators = [torch.Generator().manual_seed(int(s)) for s in seeds]
+        self._keys_host = _seed_keys(seeds)
         self.temperature = float(temperature)
+        self.fixed_prompt_width = prompt_width
+        self.prompt_width = prompt_width
+        self._keys: torch.Tensor | None = None  # on the scores' device after the first call
+        self._vocab: torch.Tensor | None = None
+        self._last_len: int | None = None
+
+    @property
+    def num_rows(self) -> int:
+        return len(self._keys_host)
+
+    def _device_state(self, device, vocab_size: int):
+        if self._keys is None or self._keys.device != device:
+            self._keys = torch.tensor(self._keys_host, dtype=torch.int64, device=device)
+        if self._vocab is None or self._vocab.device != device or len(self._vocab) != vocab_size:
+            self._vocab = _vocab_counters(vocab_size, device)
+        return self._keys, self._vocab
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        if scores.shape[0] != len(self.generators):
-            raise ValueError(f"{scores.shape[0]} rows but {len(self.generators)} seeds.")
-        probs = torch.softmax(scores.double() / self.temperature, dim=-1).cpu()
-        cdf = probs.cumsum(-1)
-        u = torch.stack([torch.rand((), generator=g, dtype=torch.float64)
-                         for g in self.generators])
-        tok = torch.searchsorted(cdf, (u * cdf[:, -1])[:, None], right=True)
-        tok = tok.clamp(max=scores.shape[-1] - 1).to(scores.device)
-        out = torch.full_like(scores, float("-inf"))
-        return out.scatter_(1, tok, 0.0)
+        rows, length = input_ids.shape  # shapes are host metadata: no device sync
+        if scores.shape[0] != self.num_rows:
+            raise ValueError(f"SeededSampler got {scores.shape[0]} rows of scores but "
+                             f"{self.num_rows} seeds; pass one seed per generated row.")
+        if self._last_len is not None and length <= self._last_len:  # a new generation
+            self.prompt_width = self.fixed_prompt_width
+        if self.prompt_width is None:
+            self.prompt_width = length
+        self._last_len = length
+        position = length - self.prompt_width
+        if position < 0:
+            raise ValueError(f"input_ids has {length} columns, fewer than the prompt width "
+                             f"{self.prompt_width}.")
+        keys, vocab = self._device_state(scores.device, scores.shape[-1])
+        noise = _gumbel_from_bits(_hash_bits(keys, position, vocab))
+        dtype = torch.promote_types(scores.dtype, torch.float32)
+        tok = torch.argmax(scores.to(dtype) / self.temperature + noise, dim=-1, keepdim=True)
+        return torch.full_like(scores, float("-inf")).scatter_(1, tok, 0.0)
+
+
+# ---------------------------------------------------------------------------- generation
+def _prompt_token_ids(tokenizer, prompt_ids) -> list[list[int]]:
+    out = []
+    for i, p in enumerate(prompt_ids):
+        ids = (tokenizer(p, add_special_tokens=True)["input_ids"] if isinstance(p, str)
+               else [int(t) for t in p])
+        if not ids:
+            raise ValueError(f"prompt {i} has no tokens.")
+        out.append(ids)
+    return out
+
+
+def pad_prompts(tokenizer, prompt_ids) -> tuple[torch.Tensor, torch.Tensor]:
+    """Left-pad prompts into ``(input_ids, attention_mask)`` ``[len(prompt_ids), width]`` CPU
+    tensors with ``tokenizer.pad_token_id`` (EOS if there is none). ``prompt_ids``: token-id
+    lists, used as given (no special tokens added), or strings (tokenised with
+    ``add_special_tokens=True``)."""
+    ids = _prompt_token_ids(tokenizer, prompt_ids)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    if pad is None:
+        raise ValueError("the tokenizer has neither a pad nor an EOS token to pad prompts with.")
+    width = max((len(p) for p in ids), default=0)
+    input_ids = torch.tensor([[pad] * (width - len(p)) + p for p in ids], dtype=torch.long)
+    mask = torch.tensor([[0] * (width - len(p)) + [1] * len(p) for p in ids], dtype=torch.long)
+    return input_ids.reshape(len(ids), width), mask.reshape(len(ids), width)
 
 
 @torch.no_grad()
-def generate(model, tokenizer, prompts, k: int, seeds, max_new_tokens: int,
+def generate(model, tokenizer, prompt_ids: Sequence, k: int, seeds, max_new_tokens: int,
              temperature: float = 1.0, processors=()) -> list[list[list[int]]]:
-    """``k`` sampled responses per prompt as token-id lists cut after the first EOS.
+    """``k`` sampled responses per prompt, as ``[len(prompt_ids)][k]`` token-id lists cut after
+    the first EOS.
 
-    ``seeds``: ``len(prompts) * k`` integers, prompt-major. ``processors`` run before the
-    sampler (e.g. Nash-MD's geometric mixture); they see ``len(prompts) * k`` rows, prompt-major.
-    Prompts are left-padded into one batch.
+    ``prompt_ids``: a sequence of prompts as token-id lists, already tokenised with exactly the
+    special tokens wanted (the primary form); a plain string is also accepted and tokenised with
+    ``tokenizer(text, add_special_tokens=True)``. Prompts are left-padded into one batch
+    (:func:`pad_prompts`) with an attention mask, and each is repeated ``k`` times, prompt-major.
+    ``seeds``: ``len(prompt_ids) * k`` integers, prompt-major (row ``i * k + j`` is response ``j``
+    of prompt ``i``); a response depends only on its seed, its prompt and the model. Decoding
+    runs on the model's device; the only device-to-host copy is of the finished token block.
+    ``processors`` run before the sampler (e.g. Nash-MD's geometric mixture); they see
+    ``len(prompt_ids) * k`` rows, prompt-major.
     """
-    side = tokenizer.padding_side
-    tokenizer.padding_side = "left"
-    try:
-        device = next(model.parameters()).device
-        enc = tokenizer(list(prompts), return_tensors="pt", padding=True).to(device)
-    finally:
-        tokenizer.padding_side = side
+    if k < 1:
+        raise ValueError(f"k must be at least 1; got {k}.")
+    seeds = list(seeds)
+    if len(seeds) != len(prompt_ids) * k:
+        raise ValueError(f"generate needs len(prompt_ids) * k = {len(prompt_ids) * k} seeds "
+                         f"(prompt-major); got {len(seeds)}.")
+    device = next(model.parameters()).device
+    ids, mask = pad_prompts(tokenizer, prompt_ids)
+    ids = ids.to(device).repeat_interleave(k, dim=0)
+    mask = mask.to(device).repeat_interleave(k, dim=0)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     gen_cfg = GenerationConfig(do_sample=False, num_beams=1, max_new_tokens=max_new_tokens,
-                               pad_token_id=tokenizer.pad_token_id,
-                               eos_token_id=tokenizer.eos_token_id)
-    ids = enc["input_ids"].repeat_interleave(k, dim=0)
-    mask = enc["attention_mask"].repeat_interleave(k, dim=0)
-    procs = LogitsProcessorList([*processors, SeededSampler(seeds, temperature)])
+                               pad_token_id=pad, eos_token_id=tokenizer.eos_token_id)
+    sampler = SeededSampler(seeds, temperature, prompt_width=ids.shape[1])
+    procs = LogitsProcessorList([*processors, sampler])
     out = model.generate(input_ids=ids, attention_mask=mask, generation_config=gen_cfg,
                          logits_processor=procs)
-    gen = out[:, ids.shape[1]:].cpu().tolist()
+    gen = out[:, ids.shape[1]:].tolist()
+    eos = tokenizer.eos_token_id
     responses = []
     for row in gen:
-        if tokenizer.eos_token_id in row:
-            row = row[: row.index(tokenizer.eos_token_id) + 1]
+        if eos in row:
+            row = row[: row.index(eos) + 1]
         responses.append(row)
-    return [responses[i * k:(i + 1) * k] for i in range(len(prompts))]
+    return [responses[i * k:(i + 1) * k] for i in range(len(prompt_ids))]
