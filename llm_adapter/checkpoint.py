@@ -14,19 +14,27 @@ A checkpoint folder ``output_dir/checkpoint-<step>/`` holds
 
 Resuming from a folder on one process reproduces the uninterrupted run bit for bit
 (``tests/llm_adapter/test_llm_checkpoint.py``).
+
+:func:`rotate_checkpoints` implements ``save_total_limit`` (delete the oldest
+``checkpoint-<step>`` folders), and :func:`save_merged_model` exports a LoRA run as one plain
+transformers model folder (adapter merged into a copy of the base weights).
 """
 
 from __future__ import annotations
 
+import copy
+import numbers
 import random
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
 import torch
 
 __all__ = ["is_peft_model", "save_model", "load_model_weights", "save_state", "load_state",
-           "latest_checkpoint", "STATE_FILE"]
+           "latest_checkpoint", "rotate_checkpoints", "sorted_checkpoints", "save_merged_model",
+           "STATE_FILE"]
 
 STATE_FILE = "selfplay_state.pt"
 
@@ -149,3 +157,86 @@ def latest_checkpoint(output_dir) -> Path | None:
         if m and (p / STATE_FILE).exists() and int(m.group(1)) > best_step:
             best, best_step = p, int(m.group(1))
     return best
+
+
+def sorted_checkpoints(output_dir) -> list[Path]:
+    """The ``checkpoint-<step>`` folders directly under ``output_dir`` (names matching
+    ``checkpoint-\\d+`` exactly), oldest (smallest step) first; ``[]`` if there are none."""
+    output_dir = Path(output_dir)
+    if not output_dir.is_dir():
+        return []
+    found = []
+    for p in output_dir.iterdir():
+        m = re.fullmatch(r"checkpoint-(\d+)", p.name)
+        if m and p.is_dir():
+            found.append((int(m.group(1)), p))
+    return [p for _, p in sorted(found, key=lambda t: t[0])]
+
+
+def rotate_checkpoints(output_dir, save_total_limit: int | None, keep=None) -> list[Path]:
+    """Delete the oldest ``checkpoint-<step>`` folders of ``output_dir`` so that at most
+    ``save_total_limit`` remain; returns the deleted folders, oldest first.
+
+    Age is the step number in the name (not the file time); other files and folders are never
+    touched. ``save_total_limit`` None or 0 keeps every checkpoint (as ``transformers``'
+    ``save_total_limit``); a negative or non-integer limit raises ``ValueError``. ``keep``: a
+    folder that is never deleted (e.g. the best checkpoint); it counts toward the limit. The
+    newest checkpoint is never deleted either (a run resumes from it), so with ``keep`` set to an
+    older folder and a limit of 1, two folders remain. Call on the main process only.
+    """
+    if save_total_limit is None:
+        return []
+    if isinstance(save_total_limit, bool) or not isinstance(save_total_limit,
+                                                            numbers.Integral):
+        raise ValueError(f"save_total_limit must be a whole number or None; got "
+                         f"{save_total_limit!r}.")
+    if save_total_limit < 0:
+        raise ValueError(f"save_total_limit must be >= 0 (0 or None keeps every checkpoint); got "
+                         f"{save_total_limit}.")
+    if save_total_limit == 0:
+        return []
+    folders = sorted_checkpoints(output_dir)
+    protected = {folders[-1].resolve()} if folders else set()
+    if keep is not None:
+        protected.add(Path(keep).resolve())
+    excess = len(folders) - save_total_limit
+    deleted = []
+    for p in folders:
+        if excess <= 0:
+            break
+        if p.resolve() in protected:
+            continue
+        shutil.rmtree(p)
+        deleted.append(p)
+        excess -= 1
+    return deleted
+
+
+def save_merged_model(model, tokenizer, path, is_main_process: bool = True) -> Path:
+    """Save ``model`` as one plain transformers model folder that
+    ``AutoModelForCausalLM.from_pretrained(path)`` loads without peft.
+
+    For a ``peft.PeftModel`` (LoRA...), the adapter is merged into a *deep copy* of the model
+    (``merge_and_unload``) and the copy is saved; the live model keeps its unmerged adapter and
+    stays trainable. The copy costs one extra model in memory on the model's device for the
+    time of the call. Any other model is saved as it is. ``model`` must be unwrapped
+    (``accelerator.unwrap_model``) and not sharded (FSDP / ZeRO-3 shards cannot be deep-copied:
+    gather the full weights first). The tokenizer (if not None) is saved next to it.
+    """
+    path = Path(path)
+    if not is_main_process:
+        return path
+    if not hasattr(model, "save_pretrained"):
+        raise ValueError(f"{type(model).__name__} has no save_pretrained: pass a transformers or "
+                         "peft model, unwrapped (accelerator.unwrap_model(model)), not the DDP / "
+                         "FSDP wrapper.")
+    path.mkdir(parents=True, exist_ok=True)
+    if is_peft_model(model):
+        merged = copy.deepcopy(model).merge_and_unload()
+        merged.save_pretrained(str(path), safe_serialization=True)
+        del merged
+    else:
+        model.save_pretrained(str(path), safe_serialization=True)
+    if tokenizer is not None:
+        tokenizer.save_pretrained(str(path))
+    return path

@@ -1,20 +1,36 @@
-"""Run logging: ``report_to`` trackers (offline) and the plot written at the end of a run.
+"""Run logging: ``report_to`` trackers and the plot written at the end of a run.
 
 ``report_to="tensorboard"`` uses accelerate's TensorBoard tracker (event files under
 ``output_dir/<run name>``); ``report_to="csv"`` uses :class:`CSVTracker`, an accelerate
 ``GeneralTracker`` that appends one row per logged step to ``output_dir/metrics.csv``. Both write
-only on the main process (``accelerator.log``). :func:`plot_history` draws the run with
-matplotlib.
+only on the main process (``accelerator.log``). ``report_to="wandb"`` / ``"mlflow"`` hand the
+string to accelerate's own ``WandBTracker`` / ``MLflowTracker`` (these packages are optional;
+:func:`make_trackers` raises a clear error when one is missing, where accelerate would silently
+skip it). wandb logs online by default (it needs ``wandb login``, or ``WANDB_MODE=offline``); its
+project is the run name passed to ``init_trackers``. mlflow follows ``MLFLOW_TRACKING_URI`` /
+``MLFLOW_EXPERIMENT_NAME`` (otherwise mlflow's default local store in the working directory).
+:func:`plot_history` draws the run with matplotlib.
 """
 
 from __future__ import annotations
 
 import csv
+import importlib.util
 from pathlib import Path
 
 from accelerate.tracking import GeneralTracker
 
-__all__ = ["CSVTracker", "make_trackers", "plot_history", "PLOTTED"]
+__all__ = ["CSVTracker", "make_trackers", "plot_history", "PLOTTED", "TRACKERS"]
+
+#: The ``report_to`` values :func:`make_trackers` understands.
+TRACKERS = ("none", "tensorboard", "csv", "wandb", "mlflow")
+#: ``report_to`` values handed to accelerate's integrations, and the package each needs.
+_EXTERNAL = {"wandb": "wandb", "mlflow": "mlflow"}
+
+
+def _installed(package: str) -> bool:
+    """Whether ``package`` can be imported (checked without importing it)."""
+    return importlib.util.find_spec(package) is not None
 
 
 class CSVTracker(GeneralTracker):
@@ -58,16 +74,31 @@ class CSVTracker(GeneralTracker):
 
 
 def make_trackers(targets, output_dir) -> list:
-    """``log_with`` for ``Accelerator``: ``"tensorboard"`` and/or a :class:`CSVTracker`."""
+    """``log_with`` for ``Accelerator`` from ``report_to`` values (:data:`TRACKERS`):
+    ``"tensorboard"``, ``"wandb"`` and ``"mlflow"`` pass through as accelerate's tracker names,
+    ``"csv"`` becomes a :class:`CSVTracker` on ``output_dir``, ``"none"`` is skipped.
+
+    Raises ``ValueError`` for an unknown value, or for ``"wandb"`` / ``"mlflow"`` when that
+    package is not installed (accelerate would drop the tracker without a word).
+    """
+    if isinstance(targets, str):
+        targets = [targets]
     out = []
     for t in targets:
+        if t == "none":
+            continue
         if t == "csv":
             out.append(CSVTracker("selfplay", output_dir))
         elif t == "tensorboard":
             out.append("tensorboard")
+        elif t in _EXTERNAL:
+            if not _installed(_EXTERNAL[t]):
+                raise ValueError(f"report_to={t!r} needs the {_EXTERNAL[t]} package: pip install "
+                                 f"{_EXTERNAL[t]}")
+            out.append(t)
         else:
-            raise ValueError(f"unknown report_to target {t!r}; use 'none', 'tensorboard' or "
-                             "'csv'.")
+            raise ValueError(f"unknown report_to target {t!r}; use one of "
+                             f"{', '.join(repr(x) for x in TRACKERS)}.")
     return out
 
 
