@@ -23,7 +23,11 @@ from pathlib import Path
 
 __all__ = ["SelfPlayConfig", "ALGORITHMS", "PAPER_SETTINGS", "REPORT_TO", "MIXED_PRECISION"]
 
-ALGORITHMS = ("sppo", "sppo_pointwise", "mpo", "mpo_token", "comal", "inpo", "nash_md")
+ALGORITHMS = ("sppo", "sppo_pairwise", "mpo", "mpo_token", "comal", "inpo", "nash_md")
+#: Names that changed, with what to use instead.
+RENAMED = {"sppo_pointwise": "'sppo' is now the SPPO paper's pointwise loss (what "
+                             "'sppo_pointwise' was); the pairwise variant is 'sppo_pairwise'"}
+EPOCH = "epoch"
 REPORT_TO = ("none", "tensorboard", "csv")
 MIXED_PRECISION = ("no", "bf16", "fp16")
 OPTIMIZERS = ("adamw", "rmsprop")
@@ -35,24 +39,26 @@ OPTIMIZERS = ("adamw", "rmsprop")
 PAPER_SETTINGS = {
     "sppo": dict(
         eta=1000.0, temp=None, ref_update_steps=None, num_generations=5, learning_rate=5e-7,
-        optim="rmsprop",
-        source="Wu et al. 2024 (SPPO), code uclaml/SPPO scripts/pipeline.sh and generate.sh: "
-               "beta = 1e-3 (eta = 1/beta = 1000), 5 responses per prompt, RMSprop, lr 5e-7"),
+        optim="rmsprop", steps_per_generation=EPOCH,
+        source="Wu et al. 2024 (SPPO), Algorithm 1 and code uclaml/SPPO scripts/pipeline.sh and "
+               "generate.sh: each iteration samples 5 responses for the whole prompt set from "
+               "the fixed pi_t, ranks them, then trains on the pointwise loss (eq. (3.6)); "
+               "beta = 1e-3 (eta = 1/beta = 1000), RMSprop, lr 5e-7"),
     "comal": dict(
         eta=500.0, temp=0.002 / 3, ref_update_steps=12, num_generations=5, learning_rate=5e-7,
-        optim="adamw",
+        optim="adamw", steps_per_generation=1,
         source="Liu et al. 2024 (COMAL), code yale-nlp/COMAL comal.sh and inpo.py: eta_c = 0.002, "
                "tau/eta ratio r = 1/3 (eta = 1/eta_c = 500, tau = r * eta_c), reference "
                "advanced every 12 iterations, 5 samples per prompt, AdamW max lr 5e-7"),
     "nash_md": dict(
         eta=0.125 / 0.008, temp=0.008, ref_update_steps=None, num_generations=2,
-        learning_rate=5e-7, optim="adamw",
+        learning_rate=5e-7, optim="adamw", steps_per_generation=1,
         source="Munos et al. 2024 (Nash-MD), Sec. 8: mixture coefficient beta = eta * tau = "
                "0.125 (best Nash-MD-PG) and regularisation tau = 0.008; pairs of responses; "
                "fixed reference. The learning rate is not from the paper"),
     "mpo": dict(
         eta=10.0, temp=0.2, ref_update_steps=10, num_generations=4, learning_rate=5e-7,
-        optim="adamw",
+        optim="adamw", steps_per_generation=1,
         source="Wang et al. 2024 (MPO) reset the magnet to the current policy periodically "
                "(Algorithm 1) but publish no code; eta = 10, alpha = 0.2 and a reset every 10 "
                "iterations are the MMD settings with which tests/llm_adapter/"
@@ -60,7 +66,10 @@ PAPER_SETTINGS = {
                "learning rate follows SPPO / COMAL"),
 }
 # Variants share their family's settings; plain INPO (Zhang et al. 2024) never moves pi_ref.
-PAPER_SETTINGS["sppo_pointwise"] = dict(PAPER_SETTINGS["sppo"])
+PAPER_SETTINGS["sppo_pairwise"] = dict(
+    PAPER_SETTINGS["sppo"], steps_per_generation=1,
+    source="the log-partition-free (pairwise) form of SPPO's MWU step, whose minimiser is the "
+           "exact rules.mwu step; SPPO's parameters, a fresh generation every iteration")
 PAPER_SETTINGS["mpo_token"] = dict(PAPER_SETTINGS["mpo"])
 PAPER_SETTINGS["inpo"] = dict(PAPER_SETTINGS["comal"], ref_update_steps=None,
                               source="INPO (Zhang et al. 2024) = COMAL's inner loss with a fixed "
@@ -68,7 +77,8 @@ PAPER_SETTINGS["inpo"] = dict(PAPER_SETTINGS["comal"], ref_update_steps=None,
 
 _PAPERS = ("sppo", "mpo", "comal", "nash_md")
 _PAPER = "paper"  # ref_update_steps sentinel: take the paper's period
-_FROM_TABLE = ("eta", "temp", "ref_update_steps", "num_generations", "learning_rate", "optim")
+_FROM_TABLE = ("eta", "temp", "ref_update_steps", "num_generations", "learning_rate", "optim",
+               "steps_per_generation")
 
 
 def _is_int(v) -> bool:
@@ -87,6 +97,13 @@ class SelfPlayConfig:
     ``per_device_batch_size * gradient_accumulation_steps * num_processes`` prompts, samples
     ``num_generations`` responses for each, judges them, and takes ``num_iterations`` optimiser
     steps, each accumulating gradients over ``gradient_accumulation_steps`` micro-batches.
+
+    Generation: ``steps_per_generation`` iterations share one generation from the same frozen
+    ``pi_t`` (sampled, judged and scored up front for all their prompts; ``"epoch"``: the whole
+    prompt set, SPPO's schedule; 1: a fresh generation every iteration, the online default).
+    ``max_prompt_length`` keeps the last that many prompt tokens. Evaluation: every
+    ``eval_steps`` iterations (and at the end) the win rate of fresh samples against
+    ``initial_samples`` samples of the initial policy on the eval prompts, and ``KL(pi || pi_0)``.
 
     Rule: ``eta`` is the step size (SPPO ``beta = 1/eta``), ``temp`` MPO's magnet strength
     ``alpha`` / INPO-COMAL-Nash-MD's ``tau``; ``ref_update_steps`` resets the reference / magnet to
@@ -110,7 +127,10 @@ class SelfPlayConfig:
     weight_decay: float = 0.0
     max_grad_norm: float | None = 1.0
     max_new_tokens: int = 64
+    max_prompt_length: int | None = None
     temperature: float = 1.0
+    steps_per_generation: int | str | None = None
+    eval_steps: int | None = None
     mixed_precision: str = "no"
     initial_samples: int = 2
     logging_steps: int = 1
@@ -119,6 +139,9 @@ class SelfPlayConfig:
     seed: int = 0
 
     def __post_init__(self):
+        if self.algorithm in RENAMED:
+            raise ValueError(f"algorithm {self.algorithm!r} was renamed: "
+                             f"{RENAMED[self.algorithm]}.")
         if self.algorithm not in ALGORITHMS:
             raise ValueError(f"algorithm must be one of {ALGORITHMS}; got {self.algorithm!r}.")
         paper = PAPER_SETTINGS[self.algorithm]
@@ -159,7 +182,11 @@ class SelfPlayConfig:
             v = getattr(self, name)
             if not (_is_int(v) and v >= low):
                 raise ValueError(f"{name} must be an integer >= {low}; got {v!r}.")
-        for name in ("ref_update_steps", "save_steps"):
+        if self.steps_per_generation != EPOCH and not (
+                _is_int(self.steps_per_generation) and self.steps_per_generation >= 1):
+            raise ValueError(f"steps_per_generation must be an integer >= 1 or 'epoch'; got "
+                             f"{self.steps_per_generation!r}.")
+        for name in ("ref_update_steps", "save_steps", "eval_steps", "max_prompt_length"):
             v = getattr(self, name)
             if v is not None and not (_is_int(v) and v >= 1):
                 raise ValueError(f"{name} must be an integer >= 1 or None; got {v!r}.")

@@ -23,6 +23,7 @@ from collections.abc import Callable
 import torch
 
 from .oracles import BradleyTerryOracle, _check_batch, check_preferences
+from .prompts import conversation, plain_text, prompt_token_ids
 
 __all__ = ["PairwiseJudge", "RewardModelOracle", "as_oracle"]
 
@@ -83,11 +84,17 @@ def _trl_style(judge) -> Callable:
 
 class RewardModelOracle(BradleyTerryOracle):
     """Bradley-Terry preferences from a reward model: ``sigmoid(beta (r(a) - r(b)))`` with
-    ``r(y) = reward_model(prompt + y).logits[0]``.
+    ``r(y)`` the reward model's score of the conversation ``prompt -> y``.
 
     ``reward_model``: a ``transformers`` ``*ForSequenceClassification`` with ``num_labels == 1``;
     ``reward_tokenizer``: its tokenizer; ``policy_tokenizer`` decodes token-id responses.
-    Texts are scored in batches of ``batch_size`` on the reward model's device.
+    The reward model reads the conversation through *its own* tokenizer: with a chat template
+    the prompt's messages (:func:`llm_adapter.prompts.conversation`) plus an assistant turn
+    holding the response are rendered by that template and tokenised without added specials;
+    without one it reads the prompt's plain text followed by the response, with its tokenizer's
+    specials. A reward tokenizer without a pad token gets its EOS as pad (and the model's
+    ``config.pad_token_id`` is set to match, which batched scoring needs). Each response is
+    scored once (:meth:`score`); texts go in right-padded batches of ``batch_size``.
     """
 
     def __init__(self, reward_model, reward_tokenizer, policy_tokenizer=None, beta: float = 1.0,
@@ -99,23 +106,47 @@ class RewardModelOracle(BradleyTerryOracle):
         if reward_tokenizer is None:
             raise ValueError("a reward model needs its tokenizer (reward_tokenizer=).")
         if reward_tokenizer.pad_token_id is None:
+            if reward_tokenizer.eos_token is None:
+                raise ValueError("the reward tokenizer has neither a pad nor an EOS token; set "
+                                 "reward_tokenizer.pad_token.")
             reward_tokenizer.pad_token = reward_tokenizer.eos_token
+        if getattr(reward_model.config, "pad_token_id", None) is None:
+            reward_model.config.pad_token_id = reward_tokenizer.pad_token_id
         if not (isinstance(beta, (int, float)) and beta > 0 and beta < float("inf")):
             raise ValueError(f"beta must be a finite positive number; got {beta!r}.")
+        if not (isinstance(batch_size, int) and batch_size >= 1):
+            raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}.")
         self.model, self.reward_tokenizer = reward_model, reward_tokenizer
-        self.policy_tokenizer, self.batch_size = policy_tokenizer, int(batch_size)
+        self.policy_tokenizer, self.batch_size = policy_tokenizer, batch_size
         super().__init__(self.rewards, beta)
+
+    def token_ids(self, prompt, response) -> list[int]:
+        """What the reward model reads for ``(prompt, response)``: token ids in its vocabulary."""
+        tok = self.reward_tokenizer
+        text = _decode(self.policy_tokenizer, response)
+        if getattr(tok, "chat_template", None):
+            messages = conversation(prompt) + [{"role": "assistant", "content": text}]
+            rendered = tok.apply_chat_template(messages, tokenize=False)
+            return list(tok(rendered, add_special_tokens=False)["input_ids"])
+        return prompt_token_ids(tok, plain_text(prompt) + text)
 
     @torch.no_grad()
     def rewards(self, prompts, responses) -> torch.Tensor:
-        """``r(prompt_i + response_i)``, ``[B]`` float64."""
-        texts = [p + _decode(self.policy_tokenizer, r) for p, r in zip(prompts, responses)]
+        """``r(prompt_i -> response_i)``, ``[B]`` float64."""
+        rows = [self.token_ids(p, r) for p, r in zip(prompts, responses)]
         device = next(self.model.parameters()).device
+        pad = self.reward_tokenizer.pad_token_id
         out = []
-        for i in range(0, len(texts), self.batch_size):
-            enc = self.reward_tokenizer(texts[i:i + self.batch_size], return_tensors="pt",
-                                        padding=True).to(device)
-            out.append(self.model(**enc).logits[:, 0].double().cpu())
+        for i in range(0, len(rows), self.batch_size):
+            chunk = rows[i:i + self.batch_size]
+            width = max(map(len, chunk))
+            ids = torch.full((len(chunk), width), pad, dtype=torch.long)
+            mask = torch.zeros((len(chunk), width), dtype=torch.long)
+            for j, r in enumerate(chunk):
+                ids[j, :len(r)] = torch.tensor(r)
+                mask[j, :len(r)] = 1
+            logits = self.model(input_ids=ids.to(device), attention_mask=mask.to(device)).logits
+            out.append(logits[:, 0].double().cpu())
         return torch.cat(out)
 
 

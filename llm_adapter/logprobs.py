@@ -18,16 +18,21 @@ from collections.abc import Sequence
 
 import torch
 
+from .prompts import prompt_token_ids
+
 __all__ = ["encode", "completion_logps", "concatenated_logps", "WeightSnapshot",
            "LogProbCache"]
 
 
-def _check_prompts(prompts, completions=None) -> None:
+def _check_prompts(prompts, completions=None, allow_ids: bool = False) -> None:
     if isinstance(prompts, str) or not isinstance(prompts, Sequence):
         raise ValueError("prompts must be a list of strings.")
     if len(prompts) == 0:
         raise ValueError("prompts is empty; pass at least one prompt.")
     for i, p in enumerate(prompts):
+        if allow_ids and isinstance(p, (list, tuple)) and p and all(
+                isinstance(t, int) for t in p):
+            continue
         if not isinstance(p, str) or not p.strip():
             raise ValueError(f"prompt {i} is empty or not a string: {p!r}.")
     if completions is not None and len(completions) != len(prompts):
@@ -45,25 +50,26 @@ def encode(tokenizer, prompts: Sequence[str], completions: Sequence, add_eos: bo
            max_length: int | None = None, device=None) -> dict:
     """Right-padded ``prompt + completion`` rows.
 
+    ``prompts[i]`` is a string or a list of token ids; strings are tokenised by
+    :func:`llm_adapter.prompts.prompt_token_ids` (special tokens exactly once: a chat-templated
+    :class:`~llm_adapter.prompts.Prompt` without added specials, plain text with them).
     ``completions[i]`` is a string (tokenised without special tokens) or a list of token ids
     (e.g. straight from ``generate``). ``add_eos`` appends ``tokenizer.eos_token_id`` unless the
     completion already ends with it. Returns ``input_ids, attention_mask, completion_mask``, all
     ``[B, T]`` (``completion_mask`` is 1 exactly on completion tokens incl. EOS). Completions
     are truncated from the right to fit ``max_length``.
     """
-    _check_prompts(prompts, completions)
+    _check_prompts(prompts, completions, allow_ids=True)
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     if pad is None:
         raise ValueError("the tokenizer has neither a pad nor an EOS token.")
     rows, masks = [], []
     for p, c in zip(prompts, completions):
-        p_ids = _token_ids(tokenizer, p, add_special_tokens=True)
+        p_ids = prompt_token_ids(tokenizer, p)
         c_ids = _token_ids(tokenizer, c, add_special_tokens=False)
         if add_eos and tokenizer.eos_token_id is not None and (
                 not c_ids or c_ids[-1] != tokenizer.eos_token_id):
             c_ids = c_ids + [tokenizer.eos_token_id]
-        if not p_ids:
-            raise ValueError(f"prompt {p!r} tokenises to nothing.")
         ids = p_ids + c_ids
         if max_length is not None:
             ids = ids[:max_length]

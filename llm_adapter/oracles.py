@@ -10,8 +10,14 @@ in ``[0, 1]``; it should satisfy ``P(a > b) + P(b > a) = 1``. Provided:
   probabilities of the two answer tokens, averaging both presentation orders so that position
   bias cancels (hence ``P(a>b) + P(b>a) = 1`` exactly).
 
-:func:`preference_matrix` queries an oracle on all ``K x K`` pairs of a prompt's responses and
-:func:`estimate_win_rates` returns ``P_hat(y_i > pi_t)`` as row means including the self-term 1/2.
+An oracle that is a *pointwise scorer* (a reward: :class:`BradleyTerryOracle` and the reward
+models of :mod:`llm_adapter.judges`) has ``score(prompts, responses) -> [B]`` and
+``preference_from_scores(s_a, s_b)``: it scores each response once and the ``K x K`` matrix is
+formed from the ``K`` scores, so a judge call costs ``K`` rows per prompt, not ``K (K - 1)``.
+Pairwise judges get all pairs of a whole batch in one call (they batch internally).
+
+:func:`estimate_win_rates` returns ``P_hat(y_i > pi_t)`` as row means including the self-term
+1/2; :func:`preference_matrix` is the matrix of one prompt.
 """
 
 from __future__ import annotations
@@ -24,9 +30,11 @@ import torch
 
 from .logprobs import _check_prompts
 from .losses import win_rates_from_matrix
+from .prompts import plain_text
 
 __all__ = ["PreferenceOracle", "MatrixOracle", "BradleyTerryOracle", "LLMJudge",
-           "preference_matrix", "estimate_win_rates", "check_preferences"]
+           "preference_matrix", "estimate_win_rates", "check_preferences", "is_pointwise",
+           "score_groups", "win_rates_from_scores"]
 
 
 class PreferenceOracle(Protocol):
@@ -77,22 +85,36 @@ class MatrixOracle:
 
 class BradleyTerryOracle:
     """Bradley-Terry preferences ``sigmoid(beta (r(prompt, a) - r(prompt, b)))`` from a scalar
-    reward function ``reward(prompts, responses) -> [B]``."""
+    reward function ``reward(prompts, responses) -> [B]``.
+
+    A pointwise scorer: :meth:`score` evaluates the reward once per response and
+    :meth:`preference_from_scores` turns two scores into ``P(a > b)``.
+    """
 
     def __init__(self, reward: Callable, beta: float = 1.0):
         if not beta > 0:
             raise ValueError(f"beta must be positive; got {beta}.")
         self.reward, self.beta = reward, beta
 
+    def score(self, prompts, responses) -> torch.Tensor:
+        """``r(prompt_i, response_i)``, ``[B]`` float64, checked finite."""
+        r = torch.as_tensor(self.reward(list(prompts), list(responses)), dtype=torch.float64)
+        if r.shape != (len(prompts),):
+            raise ValueError(f"reward must return one score per (prompt, response): expected "
+                             f"[{len(prompts)}], got {tuple(r.shape)}.")
+        if not torch.all(torch.isfinite(r)):
+            raise ValueError("reward returned a non-finite score.")
+        return r
+
+    def preference_from_scores(self, score_a, score_b) -> torch.Tensor:
+        """``P(a > b) = sigmoid(beta (s_a - s_b))`` (broadcasting)."""
+        return torch.sigmoid(self.beta * (score_a - score_b))
+
     def __call__(self, prompts, a, b) -> torch.Tensor:
         _check_batch(prompts, a, b)
-        ra = torch.as_tensor(self.reward(prompts, a), dtype=torch.float64)
-        rb = torch.as_tensor(self.reward(prompts, b), dtype=torch.float64)
-        if ra.shape != (len(prompts),) or rb.shape != (len(prompts),):
-            raise ValueError("reward must return one finite score per (prompt, response).")
-        if not (torch.all(torch.isfinite(ra)) and torch.all(torch.isfinite(rb))):
-            raise ValueError("reward returned a non-finite score.")
-        return torch.sigmoid(self.beta * (ra - rb))
+        n = len(prompts)
+        both = self.score(list(prompts) * 2, list(a) + list(b))
+        return self.preference_from_scores(both[:n], both[n:])
 
 
 DEFAULT_TEMPLATE = (
@@ -113,15 +135,19 @@ class LLMJudge:
     ``P(a > b) = (p_first(a, b) + 1 - p_first(b, a)) / 2``, which cancels position bias and makes
     ``P(a > b) + P(b > a) = 1`` exactly. Responses may be strings or token-id lists (decoded).
 
-    ``cache=True`` memoises verdicts (the judge is a fixed function of its input text).
+    ``symmetrise=False`` asks once, in the given order (half the judge rows; position bias then
+    stays in the verdicts). ``cache=True`` memoises verdicts (the judge is a fixed function of
+    its input text). The question shown is the prompt's plain text
+    (:func:`llm_adapter.prompts.plain_text`), not the policy's chat template.
     ``context`` is an optional context-manager factory entered around the judge's forward pass,
     e.g. ``model.disable_adapter`` to judge with the base model of a PEFT model being trained.
     """
 
     def __init__(self, model, tokenizer, template: str = DEFAULT_TEMPLATE,
                  answers=(" A", " B"), batch_size: int = 16, context: Callable | None = None,
-                 max_response_chars: int = 1000, cache: bool = False):
+                 max_response_chars: int = 1000, cache: bool = False, symmetrise: bool = True):
         self.model, self.tokenizer, self.template = model, tokenizer, template
+        self.symmetrise = bool(symmetrise)
         self._memo = {} if cache else None
         self.batch_size, self.context, self.max_chars = batch_size, context, max_response_chars
         if len(answers) != 2:
@@ -145,7 +171,7 @@ class LLMJudge:
     @torch.no_grad()
     def first_preferred(self, prompts, a, b) -> torch.Tensor:
         """``p_first``: probability that the response shown first (``a``) is named, ``[B]``."""
-        texts = [self.template.format(prompt=p, a=self._text(x), b=self._text(y))
+        texts = [self.template.format(prompt=plain_text(p), a=self._text(x), b=self._text(y))
                  + self.answer_prefix for p, x, y in zip(prompts, a, b)]
         if self._memo is not None:
             todo = list(dict.fromkeys(t for t in texts if t not in self._memo))
@@ -176,6 +202,8 @@ class LLMJudge:
         _check_batch(prompts, a, b)
         _check_prompts(prompts)
         n = len(prompts)
+        if not self.symmetrise:
+            return self.first_preferred(list(prompts), list(a), list(b))
         both = self.first_preferred(list(prompts) * 2, list(a) + list(b), list(b) + list(a))
         return 0.5 * (both[:n] + 1.0 - both[n:])
 
@@ -188,23 +216,75 @@ class _nullcontext:
         return False
 
 
-def preference_matrix(oracle, prompt: str, responses: Sequence) -> torch.Tensor:
-    """``[K, K]`` matrix ``M[i, j] = P(y_i > y_j | prompt)`` from the ``K(K-1)/2`` unordered
-    pairs (``M[j, i] = 1 - M[i, j]``, diagonal 1/2)."""
-    k = len(responses)
-    if k == 0:
+def is_pointwise(oracle) -> bool:
+    """True for an oracle that scores responses one at a time (``score`` and
+    ``preference_from_scores``), e.g. a reward model."""
+    return callable(getattr(oracle, "score", None)) and callable(
+        getattr(oracle, "preference_from_scores", None))
+
+
+def score_groups(oracle, prompts: Sequence, groups: Sequence[Sequence]) -> list[torch.Tensor]:
+    """Scores of a pointwise ``oracle`` for ``groups[b]`` (responses to ``prompts[b]``), every
+    response scored once, all in one ``oracle.score`` call; one ``[len(groups[b])]`` tensor per
+    prompt."""
+    if len(groups) != len(prompts):
+        raise ValueError(f"batch size mismatch: {len(prompts)} prompts, {len(groups)} groups of "
+                         "responses.")
+    flat_p = [p for p, g in zip(prompts, groups) for _ in g]
+    flat_r = [r for g in groups for r in g]
+    if not flat_r:
         raise ValueError("no responses given.")
-    pairs = list(itertools.combinations(range(k), 2))
-    m = torch.full((k, k), 0.5, dtype=torch.float64)
+    scores = torch.as_tensor(oracle.score(flat_p, flat_r), dtype=torch.float64)
+    if scores.shape != (len(flat_r),):
+        raise ValueError(f"the oracle's score returned shape {tuple(scores.shape)}; expected "
+                         f"[{len(flat_r)}].")
+    return list(torch.split(scores, [len(g) for g in groups]))
+
+
+def win_rates_from_scores(oracle, scores, opponent_scores=None) -> torch.Tensor:
+    """``P_hat(y_bi > pi_t)`` ``[B, K]`` from the scores of a pointwise ``oracle``.
+
+    ``scores``: ``[B, K]`` (or a list of ``[K]``); without ``opponent_scores`` the ``K``
+    responses of a prompt play each other (row means of the ``K x K`` matrix, self-term 1/2);
+    with them (``[B, M]``) each response plays the ``M`` opponents.
+    """
+    s = torch.stack(list(scores)) if isinstance(scores, (list, tuple)) else scores
+    if opponent_scores is None:
+        m = check_preferences(oracle.preference_from_scores(s[:, :, None], s[:, None, :]))
+        return win_rates_from_matrix(m)
+    o = (torch.stack(list(opponent_scores)) if isinstance(opponent_scores, (list, tuple))
+         else opponent_scores)
+    return check_preferences(oracle.preference_from_scores(s[:, :, None], o[:, None, :])).mean(-1)
+
+
+def _pairwise_matrices(oracle, prompts, groups) -> list[torch.Tensor]:
+    """``K x K`` matrices of every prompt from one oracle call over all unordered pairs."""
+    pairs = [(b, i, j) for b, g in enumerate(groups)
+             for i, j in itertools.combinations(range(len(g)), 2)]
+    mats = [torch.full((len(g), len(g)), 0.5, dtype=torch.float64) for g in groups]
     if pairs:
-        p = check_preferences(oracle([prompt] * len(pairs), [responses[i] for i, _ in pairs],
-                                     [responses[j] for _, j in pairs]))
+        p = check_preferences(oracle([prompts[b] for b, _, _ in pairs],
+                                     [groups[b][i] for b, i, _ in pairs],
+                                     [groups[b][j] for b, _, j in pairs]))
         if p.shape != (len(pairs),):
             raise ValueError(f"the oracle returned shape {tuple(p.shape)}; expected "
                              f"[{len(pairs)}].")
-        for (i, j), v in zip(pairs, p.tolist()):
-            m[i, j], m[j, i] = v, 1.0 - v
-    return m
+        for (b, i, j), v in zip(pairs, p.tolist()):
+            mats[b][i, j], mats[b][j, i] = v, 1.0 - v
+    return mats
+
+
+def preference_matrix(oracle, prompt: str, responses: Sequence) -> torch.Tensor:
+    """``[K, K]`` matrix ``M[i, j] = P(y_i > y_j | prompt)``: from ``K`` scores for a pointwise
+    oracle, else from the ``K(K-1)/2`` unordered pairs (``M[j, i] = 1 - M[i, j]``, diagonal
+    1/2)."""
+    if len(responses) == 0:
+        raise ValueError("no responses given.")
+    if is_pointwise(oracle):
+        s = score_groups(oracle, [prompt], [list(responses)])[0]
+        m = check_preferences(oracle.preference_from_scores(s[:, None], s[None, :]))
+        return m.fill_diagonal_(0.5)
+    return _pairwise_matrices(oracle, [prompt], [list(responses)])[0]
 
 
 def estimate_win_rates(oracle, prompts: Sequence[str], responses: Sequence[Sequence],
@@ -214,21 +294,37 @@ def estimate_win_rates(oracle, prompts: Sequence[str], responses: Sequence[Seque
     With ``opponents=None`` the K responses of a prompt play each other: row means of the
     ``K x K`` preference matrix including the self-term 1/2. With ``opponents`` (``[B][M]``,
     e.g. samples of the initial policy or of a mixture) each response is scored against them:
-    ``mean_m P(y_bi > o_bm)``.
+    ``mean_m P(y_bi > o_bm)``. A pointwise oracle scores each response and opponent once (one
+    call); a pairwise oracle gets every pair of the batch in one call.
     """
     if len(prompts) != len(responses):
         raise ValueError(f"batch size mismatch: {len(prompts)} prompts, {len(responses)} groups "
                          "of responses.")
     _check_prompts(prompts)
-    if opponents is None:
-        return torch.stack([win_rates_from_matrix(preference_matrix(oracle, p, r))
-                            for p, r in zip(prompts, responses)])
-    if len(opponents) != len(prompts):
+    if opponents is not None and len(opponents) != len(prompts):
         raise ValueError("opponents must hold one group per prompt.")
-    rows = []
-    for p, r, o in zip(prompts, responses, opponents):
-        a = [x for x in r for _ in o]
-        b = [y for _ in r for y in o]
-        v = check_preferences(oracle([p] * len(a), a, b)).reshape(len(r), len(o))
-        rows.append(v.mean(-1))
-    return torch.stack(rows)
+    if is_pointwise(oracle):
+        groups = [list(r) for r in responses]
+        if opponents is not None:
+            scored = score_groups(oracle, list(prompts) * 2, groups + [list(o) for o in opponents])
+            n = len(prompts)
+            return torch.stack([win_rates_from_scores(oracle, s[None], o[None])[0]
+                                for s, o in zip(scored[:n], scored[n:])])
+        return torch.stack([win_rates_from_scores(oracle, s[None])[0]
+                            for s in score_groups(oracle, prompts, groups)])
+    if opponents is None:
+        return torch.stack([win_rates_from_matrix(m) for m in
+                            _pairwise_matrices(oracle, list(prompts), list(responses))])
+    rows = [(b, i, m) for b, (r, o) in enumerate(zip(responses, opponents))
+            for i in range(len(r)) for m in range(len(o))]
+    v = check_preferences(oracle([prompts[b] for b, _, _ in rows],
+                                 [responses[b][i] for b, i, _ in rows],
+                                 [opponents[b][m] for b, _, m in rows]))
+    if v.shape != (len(rows),):
+        raise ValueError(f"the oracle returned shape {tuple(v.shape)}; expected [{len(rows)}].")
+    out, start = [], 0
+    for r, o in zip(responses, opponents):
+        n = len(r) * len(o)
+        out.append(v[start:start + n].reshape(len(r), len(o)).mean(-1))
+        start += n
+    return torch.stack(out)

@@ -165,9 +165,9 @@ def fit(model: ToyLM, loss_fn: Callable[[], torch.Tensor], steps: int = 50,
 
 
 def _rule_loss(algorithm, logps, old, q_win, ref, eta, temp, weights):
-    if algorithm == "sppo":
+    if algorithm == "sppo_pairwise":
         return losses.sppo_pairwise_loss(logps, old, q_win, eta, weights)
-    if algorithm == "sppo_pointwise":
+    if algorithm == "sppo":
         w = weights if weights is not None else torch.full_like(logps, 1.0 / logps.shape[-1])
         w = w / w.sum(-1, keepdim=True)
         # exact expectation E_{y ~ pi_t}[.] of the pointwise loss; losses.sppo_loss is its mean
@@ -187,7 +187,8 @@ def exact_self_play(prefs, algorithm: str, iterations: int, eta: float, temp: fl
     """Self-play on the toy LM with exact expectations over all responses.
 
     Iteration t: ``P(y > pi_t) = prefs @ pi_t`` exactly; the pairwise loss of ``algorithm``
-    (``"sppo"``, ``"sppo_pointwise"``, ``"mpo"``, ``"comal"``/``"inpo"``, ``"nash_md"``) with
+    (``"sppo"`` = the paper's pointwise loss, ``"sppo_pairwise"`` = the exact MWU step,
+    ``"mpo"``, ``"comal"``/``"inpo"``, ``"nash_md"``) with
     weights ``pi_t(y)`` is minimised by L-BFGS; the trained model is ``pi_{t+1}``. The
     reference / magnet starts at ``pi_0`` and is reset to the current policy every
     ``ref_every`` iterations (MPO reset, COMAL's R; never if None). For Nash-MD the win rates

@@ -6,31 +6,39 @@ Each iteration ``t`` of :class:`SelfPlayTrainer` (``max_steps`` of them):
 1. takes this process's share of a global batch of prompts (the prompt stream is a fixed
    shuffle per epoch, sharded by ``accelerator.prepare`` of a ``DataLoader``; the global batch is
    ``per_device_batch_size * gradient_accumulation_steps * num_processes`` prompts);
-2. samples ``num_generations`` responses per prompt from ``pi_t`` (or, for Nash-MD, from the
-   token-level geometric mixture ``pi_t^(1-eta tau) pi_ref^(eta tau)``), each response from its own
-   seeded generator (:mod:`llm_adapter.sampling`), so the samples do not depend on how the batch
-   is split across processes;
-3. judges the ``K x K`` pairs of each prompt and estimates ``P_hat(y > pi_t)`` as row means;
-4. scores the samples under the frozen ``pi_t`` and the reference / magnet (one resident model:
-   frozen policies are :class:`~llm_adapter.logprobs.WeightSnapshot` s swapped in);
-5. takes ``num_iterations`` optimiser steps on the rule's loss (:mod:`llm_adapter.losses`), each
-   accumulating gradients over the micro-batches (``accelerator.accumulate``; DDP averages
+2. **generate**: samples ``num_generations`` responses per prompt from ``pi_t`` (or, for
+   Nash-MD, from the token-level geometric mixture ``pi_t^(1-eta tau) pi_ref^(eta tau)``), each
+   response from its own seed (:mod:`llm_adapter.sampling`; the seed is a function of the run
+   seed, the generation, the prompt's dataset index and epoch), so the samples do not depend on
+   how the batch is split across processes. With ``steps_per_generation = S > 1`` (SPPO:
+   ``"epoch"``) the prompts of ``S`` iterations are generated, judged and scored at once with
+   the same frozen ``pi_t``, and the next ``S`` iterations train on them. A rollout dataset
+   (:mod:`llm_adapter.rollouts`) replaces this phase by responses from any engine;
+3. **judge**: ``P_hat(y > pi_t)`` as row means of the ``K x K`` preference matrix of each
+   prompt (a pointwise judge such as a reward model scores each response once);
+4. **score**: log-probs of the samples under the frozen ``pi_t`` (at generation) and under the
+   reference / magnet (rules that have one);
+5. **train**: ``num_iterations`` optimiser steps on the rule's loss (:mod:`llm_adapter.losses`),
+   each accumulating gradients over the micro-batches (``accelerator.accumulate``; DDP averages
    across processes, so the step equals one step on the whole global batch);
 6. resets the reference / magnet to the current policy every ``ref_update_steps`` iterations
    (MPO's magnet reset, COMAL's outer step).
 
-Sampling, judging and scoring run on each process for its own prompts; the per-prompt win rates
-and KL estimates are gathered for logging. Only the main process logs (``report_to``), saves and
-plots. Logged per iteration: the loss, the win rate of ``pi_t``'s samples against the initial
-policy's, ``kl_to_ref`` = ``KL(pi_t || pi_ref)`` and ``kl_step`` = ``KL(pi_t || pi_{t+1})`` (k3
-estimates on the samples, never negative: :mod:`llm_adapter.kl`), response length, generated
-tokens per second and seconds. Checkpoints: :mod:`llm_adapter.checkpoint`.
+Only the main process logs (``report_to``), saves and plots. Logged per iteration: the loss,
+``kl_to_ref`` = ``KL(pi_t || pi_ref)`` (rules with a reference) and ``kl_step`` =
+``KL(pi_t || pi_{t+1})`` (k3 estimates on the samples, never negative: :mod:`llm_adapter.kl`),
+response length, tokens per second, and the seconds of each phase (``generate_seconds``,
+``judge_seconds``, ``score_seconds``, ``train_seconds``). Every ``eval_steps`` iterations
+:meth:`SelfPlayTrainer.evaluate` logs the win rate of fresh samples against the initial
+policy's on the eval prompts (``eval_win_rate_vs_initial``, with its standard error) and
+``eval_kl_to_initial``. Checkpoints: :mod:`llm_adapter.checkpoint`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import math
 import random
 import time
 import zlib
@@ -38,35 +46,40 @@ from pathlib import Path
 
 import torch
 from accelerate import Accelerator
-from accelerate.utils import DistributedType, GradientAccumulationPlugin
+from accelerate.utils import DistributedType, GradientAccumulationPlugin, gather_object
 
 from . import checkpoint, losses
-from .config import ALGORITHMS, SelfPlayConfig
+from .config import ALGORITHMS, EPOCH, SelfPlayConfig
 from .judges import as_oracle
 from .kl import k3_kl
 from .logprobs import WeightSnapshot, _check_prompts, completion_logps, encode
 from .mixture import GeometricMixtureProcessor
-from .oracles import estimate_win_rates
-from .prompts import prepare_prompts
+from .oracles import estimate_win_rates, is_pointwise, score_groups, win_rates_from_scores
+from .prompts import conversation, prepare_prompts, prompt_token_ids
+from .rollouts import check_rollouts, is_rollout_dataset
 from .sampling import generate, row_seed
 from .tracking import make_trackers, plot_history
 
 __all__ = ["SelfPlayConfig", "SelfPlayTrainer", "ALGORITHMS"]
 
-_RESUMABLE_CHANGES = {"output_dir", "max_steps", "save_steps", "logging_steps", "report_to"}
+_RESUMABLE_CHANGES = {"output_dir", "max_steps", "save_steps", "logging_steps", "report_to",
+                      "eval_steps"}
+#: Rules whose loss has no reference / magnet term (their reference forward is skipped).
+_NO_REFERENCE = ("sppo", "sppo_pairwise")
+_PHASES = ("generate", "judge", "score", "train")
 
 
 class _PromptStream(torch.utils.data.Dataset):
-    """``(stream position, dataset index)`` pairs: epoch ``e`` is the dataset in the order of
-    ``random.Random(seed + e).shuffle``; the stream is as long as ``max_steps`` global batches."""
+    """``(stream position, dataset index, epoch)`` triples: epoch ``e`` is the dataset in the
+    order of ``random.Random(seed + e).shuffle``; the stream is ``length`` items long."""
 
     def __init__(self, n_prompts: int, length: int, seed: int):
-        self.order: list[int] = []
+        self.order: list[tuple[int, int]] = []
         epoch = 0
         while len(self.order) < length:
             perm = list(range(n_prompts))
             random.Random(seed + epoch).shuffle(perm)
-            self.order += perm
+            self.order += [(i, epoch) for i in perm]
             epoch += 1
         self.order = self.order[:length]
 
@@ -74,7 +87,7 @@ class _PromptStream(torch.utils.data.Dataset):
         return len(self.order)
 
     def __getitem__(self, i: int):
-        return i, self.order[i]
+        return (i, *self.order[i])
 
 
 def _collate(items):
@@ -84,26 +97,44 @@ def _collate(items):
 class SelfPlayTrainer:
     """Self-play trainer for ``model`` (a ``transformers`` causal LM, optionally PEFT-wrapped).
 
-    ``judge``: an oracle, a pairwise judge or a reward model (:func:`llm_adapter.judges.as_oracle`).
+    ``tokenizer`` (or ``processing_class``, TRL's name): the policy's tokenizer.
+    ``judge``: an oracle, a pairwise judge or a reward model (:func:`llm_adapter.judges.as_oracle`;
+    ``reward_tokenizer`` is a reward model's own tokenizer).
     ``train_dataset``: a ``datasets.Dataset`` with a ``prompt`` column or a list of prompts
-    (chat-templated when the tokenizer has a template; :func:`llm_adapter.prompts.prepare_prompts`).
+    (chat-templated when the tokenizer has a template; :func:`llm_adapter.prompts.prepare_prompts`),
+    or a rollout dataset (``prompt`` and ``completions`` columns, :mod:`llm_adapter.rollouts`):
+    the trainer then trains on those responses instead of generating.
+    ``eval_dataset``: prompts for :meth:`evaluate` (every ``args.eval_steps`` iterations).
     ``args``: a :class:`~llm_adapter.config.SelfPlayConfig` (default: MPO's settings).
     ``accelerator``: an ``accelerate.Accelerator`` to use instead of the one built from ``args``.
     """
 
-    def __init__(self, model, tokenizer, judge, args: SelfPlayConfig | None = None,
+    def __init__(self, model, tokenizer=None, judge=None, args: SelfPlayConfig | None = None,
                  train_dataset=None, accelerator: Accelerator | None = None,
-                 reward_tokenizer=None):
+                 reward_tokenizer=None, eval_dataset=None, processing_class=None):
         self.args = args if args is not None else SelfPlayConfig()
         if not isinstance(self.args, SelfPlayConfig):
             raise ValueError(f"args must be a SelfPlayConfig; got {type(self.args).__name__}.")
         cfg = self.args
+        if tokenizer is not None and processing_class is not None and (
+                tokenizer is not processing_class):
+            raise ValueError("pass the tokenizer once: tokenizer= or processing_class=.")
+        tokenizer = tokenizer if tokenizer is not None else processing_class
+        if tokenizer is None:
+            raise ValueError("the policy's tokenizer is required (tokenizer= or "
+                             "processing_class=).")
         self.tokenizer = tokenizer
         if tokenizer.pad_token_id is None:
             tokenizer.pad_token = tokenizer.eos_token
         self.oracle = as_oracle(judge, tokenizer, reward_tokenizer)
-        self.prompts = (prepare_prompts(train_dataset, tokenizer)
-                        if train_dataset is not None else None)
+        self.rollout_rows = None
+        self.prompts = None
+        if train_dataset is not None and is_rollout_dataset(train_dataset):
+            self.rollout_rows = self._prepare_rollouts(train_dataset)
+        elif train_dataset is not None:
+            self.prompts = prepare_prompts(train_dataset, tokenizer)
+        self.eval_prompts = (prepare_prompts(eval_dataset, tokenizer)
+                             if eval_dataset is not None else None)
         if accelerator is None:
             accelerator = _make_accelerator(cfg)
         elif accelerator.gradient_accumulation_steps != cfg.gradient_accumulation_steps:
@@ -134,8 +165,10 @@ class SelfPlayTrainer:
         self.ref_version = 0
         self.initial = WeightSnapshot(self.unwrapped)
         self.reference = self.initial
-        self.initial_samples: dict[int, list[list[int]]] = {}
+        self.initial_samples: dict = {}
         self.history: list[dict] = []
+        self._buffer: list[dict] = []  # generated micro-batches not trained on yet
+        self._consumed = 0  # micro-batches drawn from the prompt loader by this process
         self._trackers_started = False
 
     # ------------------------------------------------------------------ small helpers
@@ -155,103 +188,143 @@ class SelfPlayTrainer:
         return (cfg.per_device_batch_size * cfg.gradient_accumulation_steps
                 * self.accelerator.num_processes)
 
-    def _logps(self, model, prompts, completions, per_token=False):
-        batch = encode(self.tokenizer, prompts, completions, add_eos=False, device=self.device)
+    @property
+    def _uses_reference(self) -> bool:
+        return self.args.algorithm not in _NO_REFERENCE
+
+    def _prompt_ids(self, prompt) -> list[int]:
+        """The prompt's token ids, special tokens once, cut to ``max_prompt_length``."""
+        return prompt_token_ids(self.tokenizer, prompt, self.args.max_prompt_length)
+
+    def _prepare_rollouts(self, data) -> list[dict]:
+        """Rows of a rollout dataset with rendered prompts and token-id completions."""
+        rows = check_rollouts(data, self.args.num_generations)
+        prompts = prepare_prompts([r["prompt"] for r in rows], self.tokenizer)
+        if rows[0].get("scores") is not None and not is_pointwise(self.oracle):
+            raise ValueError("the rollouts hold judge scores but the judge is not a pointwise "
+                             "scorer (a reward model / BradleyTerryOracle) that can turn them "
+                             "into preferences; drop the scores column or pass such a judge.")
+        out = []
+        for r, p in zip(rows, prompts):
+            comps = [c if isinstance(c, list) else
+                     list(self.tokenizer(c, add_special_tokens=False)["input_ids"])
+                     for c in r["completions"]]
+            out.append({"prompt": p, "completions": comps, "logps": r.get("logps"),
+                        "scores": r.get("scores")})
+        return out
+
+    def _logps(self, model, prompt_ids, completions, per_token=False):
+        batch = encode(self.tokenizer, prompt_ids, completions, add_eos=False,
+                       device=self.device)
         return completion_logps(model, **batch, per_token=per_token)
 
     @torch.no_grad()
-    def _token_logps(self, prompts, completions, snapshot=None):
+    def _token_logps(self, prompt_ids, completions, snapshot=None):
         """Per-token log-probs ``[R, T]`` (float32, or float64 for a float64 model) and mask
         under the current weights or ``snapshot``."""
         ctx = snapshot.swapped_in(self.unwrapped) if snapshot is not None else (
             contextlib.nullcontext())
         with ctx:
-            tok, mask = self._logps(self.unwrapped, prompts, completions, per_token=True)
+            tok, mask = self._logps(self.unwrapped, prompt_ids, completions, per_token=True)
         return tok, mask
 
     @torch.no_grad()
     def sample(self, prompts, k: int, seeds, mixture=None) -> list[list[list[int]]]:
         """``k`` responses per prompt from the current policy (``seeds``: one per response,
-        prompt-major). ``mixture=(snapshot, beta)`` samples Nash-MD's geometric mixture
+        prompt-major). ``prompts``: strings / :class:`~llm_adapter.prompts.Prompt` s or token-id
+        lists. ``mixture=(snapshot, beta)`` samples Nash-MD's geometric mixture
         ``pi^(1-beta) snapshot^beta`` instead (:mod:`llm_adapter.mixture`)."""
-        _check_prompts(prompts)
+        _check_prompts(prompts, allow_ids=True)
+        ids = [self._prompt_ids(p) for p in prompts]
         model = self.unwrapped
         model.eval()
         processors = []
         if mixture is not None:
-            side = self.tokenizer.padding_side
-            self.tokenizer.padding_side = "left"
-            try:
-                mask = self.tokenizer(list(prompts), return_tensors="pt",
-                                      padding=True)["attention_mask"]
-            finally:
-                self.tokenizer.padding_side = side
+            snapshot, beta = mixture
+            width = max(map(len, ids))
+            mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in ids])
             processors.append(GeometricMixtureProcessor(
-                model, mixture[0], mixture[1], mask.repeat_interleave(k, 0).to(self.device)))
-        return generate(model, self.tokenizer, prompts, k, seeds, self.args.max_new_tokens,
+                model, beta, mask.repeat_interleave(k, 0).to(self.device),
+                context=lambda: snapshot.swapped_in(model)))
+        return generate(model, self.tokenizer, ids, k, seeds, self.args.max_new_tokens,
                         self.args.temperature, processors)
 
-    def _initial_samples(self, prompts, indices) -> list[list[list[int]]]:
-        """Samples of the initial policy for each prompt, cached by ``indices`` (dataset indices,
-        or prompt texts for explicit prompt lists)."""
-        n = self.args.initial_samples or 1
-        missing = [(p, i) for p, i in zip(prompts, indices) if i not in self.initial_samples]
-        missing = list(dict(((i, p) for p, i in missing)).items())
-        if missing:
-            seeds = [row_seed(self.args.seed, -1, _index_seed(i), j) for i, _ in missing
-                     for j in range(n)]
-            with self.initial.swapped_in(self.unwrapped):
-                groups = self.sample([p for _, p in missing], n, seeds)
-            self.initial_samples.update({i: g for (i, _), g in zip(missing, groups)})
-        return [self.initial_samples[i] for i in indices]
+    # ------------------------------------------------------------------ rollouts
+    def _seeds(self, generation: int, items) -> list[int]:
+        """One seed per response: run seed, generation, dataset index, epoch, sample."""
+        return [row_seed(self.args.seed, generation, _index_seed(it[1]), it[2], j)
+                for it in items for j in range(self.args.num_generations)]
 
-    # ------------------------------------------------------------------ one iteration
-    def _rollout(self, items) -> dict:
-        """Sample, judge and score one micro-batch ``items = [(stream pos, dataset index)]``
-        (or ``[(pos, index, prompt text)]``) of this process."""
+    def _make_rollout(self, items, generation: int) -> dict:
+        """Generate (or read), judge and score one micro-batch ``items = [(stream position,
+        dataset index, epoch[, prompt])]`` of this process under the current policy ``pi_t``."""
         cfg = self.args
         k = cfg.num_generations
-        positions = [it[0] for it in items]
+        seconds = dict.fromkeys(_PHASES, 0.0)
+        t = time.perf_counter()
         indices = [it[1] for it in items]
-        prompts = [it[2] if len(it) > 2 else self.prompts[it[1]] for it in items]
-        mixture = (self.reference, cfg.eta * cfg.temp) if cfg.algorithm == "nash_md" else None
-        seeds = [row_seed(cfg.seed, self.step_count, pos, j) for pos in positions
-                 for j in range(k)]
-        responses = self.sample(prompts, k, seeds, mixture=mixture)
-        win = estimate_win_rates(self.oracle, prompts, responses).float()  # [b, K]
-        if cfg.initial_samples:
-            vs_initial = estimate_win_rates(self.oracle, prompts, responses,
-                                            self._initial_samples(prompts, indices)).mean(-1)
+        rows = None
+        if self.rollout_rows is not None:
+            rows = [self.rollout_rows[i] for i in indices]
+            prompts = [r["prompt"] for r in rows]
+            responses = [r["completions"] for r in rows]
         else:
-            vs_initial = torch.full((len(prompts),), float("nan"))
-        b = len(prompts)
-        flat_p = [p for p in prompts for _ in range(k)]
+            prompts = [it[3] if len(it) > 3 else self.prompts[it[1]] for it in items]
+            mixture = ((self.reference, cfg.eta * cfg.temp) if cfg.algorithm == "nash_md"
+                       else None)
+            responses = self.sample(prompts, k, self._seeds(generation, items), mixture=mixture)
+            seconds["generate"] = time.perf_counter() - t
+        t = time.perf_counter()
+        scores = None
+        if rows is not None and rows[0]["scores"] is not None:
+            scores = torch.tensor([r["scores"] for r in rows], dtype=torch.float64)
+        elif is_pointwise(self.oracle):
+            scores = torch.stack(score_groups(self.oracle, prompts, responses))
+        win = (win_rates_from_scores(self.oracle, scores) if scores is not None
+               else estimate_win_rates(self.oracle, prompts, responses))
+        seconds["judge"] = time.perf_counter() - t
+        t = time.perf_counter()
+        ids = [self._prompt_ids(p) for p in prompts]
+        flat_ids = [r for r in ids for _ in range(k)]
         flat_c = [c for group in responses for c in group]
-        old_tok, mask = self._token_logps(flat_p, flat_c)
-        ref_tok, _ = self._token_logps(flat_p, flat_c, self.reference)
+        old_tok, mask = self._token_logps(flat_ids, flat_c)
+        old = old_tok.sum(-1).view(len(items), k)
+        if rows is not None and rows[0]["logps"] is not None:  # log pi_t of the generator
+            old = torch.tensor([r["logps"] for r in rows], dtype=old.dtype, device=old.device)
+        seconds["score"] = time.perf_counter() - t
         return {
-            "prompts": flat_p, "completions": flat_c, "mask": mask,
-            "old_tok": old_tok, "ref_tok": ref_tok,
-            "old": old_tok.sum(-1).view(b, k), "ref": ref_tok.sum(-1).view(b, k),
-            "win": win.to(self.device), "vs_initial": vs_initial.float(),
-            "kl_to_ref": k3_kl(old_tok, ref_tok, mask).view(b, k).mean(-1).cpu(),
-            "tokens": torch.tensor([sum(len(c) for c in responses[i]) for i in range(b)],
+            "indices": indices, "prompt_ids": flat_ids, "completions": flat_c,
+            "responses": responses, "scores": scores, "mask": mask, "old_tok": old_tok,
+            "old": old, "win": win.float().to(self.device), "seconds": seconds,
+            "tokens": torch.tensor([sum(len(c) for c in g) for g in responses],
                                    dtype=torch.float32),
         }
 
+    def _add_reference(self, r) -> None:
+        """Reference / magnet log-probs of a rollout (at the iteration that trains on it: the
+        reference may have been reset since generation)."""
+        if not self._uses_reference:
+            return
+        t = time.perf_counter()
+        ref_tok, _ = self._token_logps(r["prompt_ids"], r["completions"], self.reference)
+        r["ref_tok"], r["ref"] = ref_tok, ref_tok.sum(-1).view(r["old"].shape)
+        r["seconds"]["score"] += time.perf_counter() - t
+
     def _loss(self, r) -> torch.Tensor:
         cfg = self.args
-        old, win, ref = r["old"], r["win"], r["ref"]
+        old, win = r["old"], r["win"]
         if cfg.algorithm == "mpo_token":
-            tok, mask = self._logps(self.model, r["prompts"], r["completions"], per_token=True)
+            tok, mask = self._logps(self.model, r["prompt_ids"], r["completions"],
+                                    per_token=True)
             return losses.mpo_token_loss(tok, r["old_tok"], r["ref_tok"], mask,
                                          win.flatten(), cfg.eta, cfg.temp)
-        logps = self._logps(self.model, r["prompts"], r["completions"]).view(old.shape)
-        if cfg.algorithm == "sppo":
-            return losses.sppo_pairwise_loss(logps, old, win, cfg.eta)
-        if cfg.algorithm == "sppo_pointwise":
+        logps = self._logps(self.model, r["prompt_ids"], r["completions"]).view(old.shape)
+        if cfg.algorithm == "sppo":  # the paper's pointwise loss, Wu et al. 2024 eq. (3.6)
             return losses.sppo_loss(logps.flatten(), old.flatten(), win.flatten(), cfg.eta)
-        if cfg.algorithm in ("mpo",):
+        if cfg.algorithm == "sppo_pairwise":
+            return losses.sppo_pairwise_loss(logps, old, win, cfg.eta)
+        ref = r["ref"]
+        if cfg.algorithm == "mpo":
             return losses.mpo_loss(logps, old, win, ref, cfg.eta, cfg.temp)
         if cfg.algorithm == "nash_md":  # win rates are against the mixture policy
             return losses.nash_md_loss(logps, old, win, ref, cfg.eta, cfg.temp)
@@ -276,43 +349,59 @@ class SelfPlayTrainer:
         return total / (cfg.num_iterations * len(rollouts))
 
     def optimisation_step(self, rollouts) -> float:
-        """The optimisation part of an iteration on prepared rollouts (see :meth:`_rollout`);
-        exposed for benchmarks. Returns the mean loss."""
+        """The optimisation part of an iteration on prepared rollouts (see
+        :meth:`_make_rollout`); exposed for benchmarks. Returns the mean loss."""
+        for r in rollouts:
+            if "ref" not in r:
+                self._add_reference(r)
         return self._optimise(rollouts)
 
-    def _iteration(self, micro_batches) -> dict:
+    def _iteration(self, rollouts) -> dict:
         cfg, acc = self.args, self.accelerator
-        if len(micro_batches) % cfg.gradient_accumulation_steps:
-            raise ValueError(f"{len(micro_batches)} micro-batches is not a multiple of "
+        if len(rollouts) % cfg.gradient_accumulation_steps:
+            raise ValueError(f"{len(rollouts)} micro-batches is not a multiple of "
                              f"gradient_accumulation_steps={cfg.gradient_accumulation_steps}.")
-        t0 = time.perf_counter()
-        rollouts = [self._rollout(mb) for mb in micro_batches]
+        for r in rollouts:
+            self._add_reference(r)
+        t = time.perf_counter()
         loss = self._optimise(rollouts)
+        train_s = time.perf_counter() - t
+        t = time.perf_counter()
         kl_step = []
         for r in rollouts:
-            new_tok, _ = self._token_logps(r["prompts"], r["completions"])
+            new_tok, _ = self._token_logps(r["prompt_ids"], r["completions"])
             kl = k3_kl(r["old_tok"], new_tok, r["mask"])
             kl_step.append(kl.view(-1, cfg.num_generations).mean(-1).cpu())
-        seconds = time.perf_counter() - t0
+        score_s = time.perf_counter() - t
+        phases = {p: sum(r["seconds"][p] for r in rollouts) for p in _PHASES}
+        phases["train"] += train_s
+        phases["score"] += score_s
+        seconds = sum(phases.values())
 
-        def gathered(key_or_values):
-            v = (torch.cat([r[key_or_values] for r in rollouts])
-                 if isinstance(key_or_values, str) else key_or_values)
-            return acc.gather(v.to(self.device)).cpu()
+        def gathered(values):
+            return acc.gather(values.to(self.device)).cpu()
 
-        tokens = gathered("tokens")
-        seconds_all = gathered(torch.tensor([seconds], dtype=torch.float64))
+        def slowest(value):  # the iteration lasts as long as its slowest process
+            return float(gathered(torch.tensor([value], dtype=torch.float64)).max())
+
+        tokens = gathered(torch.cat([r["tokens"] for r in rollouts]))
+        seconds_all = slowest(seconds)
         metrics = {
             "step": self.step_count + 1,
             "loss": float(gathered(torch.tensor([loss], dtype=torch.float64)).mean()),
-            "win_rate_vs_initial": float(gathered("vs_initial").mean()),
-            "kl_to_ref": float(gathered("kl_to_ref").mean()),
             "kl_step": float(gathered(torch.cat(kl_step)).mean()),
-            "mean_response_tokens": float(tokens.mean()) / cfg.num_generations,
-            "tokens_per_second": float(tokens.sum()) / float(seconds_all.max()),
-            "seconds": float(seconds_all.max()),
-            "reference_version": self.ref_version,
         }
+        if self._uses_reference:
+            kl_ref = torch.cat([k3_kl(r["old_tok"], r["ref_tok"], r["mask"])
+                                .view(-1, cfg.num_generations).mean(-1).cpu() for r in rollouts])
+            metrics["kl_to_ref"] = float(gathered(kl_ref).mean())
+        metrics.update({
+            "mean_response_tokens": float(tokens.mean()) / cfg.num_generations,
+            "tokens_per_second": float(tokens.sum()) / seconds_all,
+            "seconds": seconds_all,
+            **{f"{p}_seconds": slowest(phases[p]) for p in _PHASES},
+            "reference_version": self.ref_version,
+        })
         self.step_count += 1
         metrics["reference_updated"] = self._advance_reference()
         self.history.append(metrics)
@@ -332,35 +421,63 @@ class SelfPlayTrainer:
         micro-batches of ``per_device_batch_size``); returns the logged metrics."""
         _check_prompts(prompts)
         cfg = self.args
-        items = [(i, p, p) for i, p in enumerate(prompts)]  # initial samples cached by text
+        items = [(i, p, 0, p) for i, p in enumerate(prompts)]  # seeds keyed by prompt text
         size = cfg.per_device_batch_size
-        return self._iteration([items[s:s + size] for s in range(0, len(items), size)])
+        rollouts = [self._make_rollout(items[s:s + size], self.step_count)
+                    for s in range(0, len(items), size)]
+        return self._iteration(rollouts)
 
     # ------------------------------------------------------------------ the run
+    def _n_items(self) -> int:
+        return len(self.rollout_rows if self.rollout_rows is not None else self.prompts)
+
+    def steps_per_generation(self) -> int:
+        """Iterations that share one generation (``"epoch"``: enough global batches to cover
+        the prompt set once)."""
+        s = self.args.steps_per_generation
+        return math.ceil(self._n_items() / self.global_batch_size) if s == EPOCH else s
+
     def _dataloader(self):
         cfg = self.args
-        stream = _PromptStream(len(self.prompts), cfg.max_steps * self.global_batch_size,
-                               cfg.seed)
+        per = self.steps_per_generation()  # whole generations: aligned however long the run
+        steps = math.ceil(cfg.max_steps / per) * per
+        stream = _PromptStream(self._n_items(), steps * self.global_batch_size, cfg.seed)
         loader = torch.utils.data.DataLoader(stream, batch_size=cfg.per_device_batch_size,
                                              shuffle=False, collate_fn=_collate)
         loader = self.accelerator.prepare(loader)
-        done = self.step_count * cfg.gradient_accumulation_steps
+        done = self._consumed
         return self.accelerator.skip_first_batches(loader, done) if done else loader
+
+    def _next_rollouts(self, loader) -> list[dict]:
+        """The micro-batches of the next iteration; generates ``steps_per_generation``
+        iterations' worth when the buffer is empty (generations start at multiples of it, so
+        a run cut short and resumed, or given another ``max_steps``, generates the same)."""
+        ga = self.args.gradient_accumulation_steps
+        if not self._buffer:
+            batches = [next(loader) for _ in range(self.steps_per_generation() * ga)]
+            self._consumed += len(batches)
+            self._buffer = [self._make_rollout(b, self.step_count) for b in batches]
+        out, self._buffer = self._buffer[:ga], self._buffer[ga:]
+        return [_to_device(r, self.device) for r in out]
 
     def train(self, resume_from_checkpoint=None, progress: bool = True) -> list[dict]:
         """Run self-play iterations until ``max_steps``; returns this call's metrics.
 
         ``resume_from_checkpoint``: a checkpoint folder, or True for the latest
-        ``checkpoint-<step>`` under ``output_dir``. Logs every ``logging_steps``, checkpoints
-        every ``save_steps``, and at the end writes ``history.json`` and ``selfplay_run.png`` to
-        ``output_dir`` (main process).
+        ``checkpoint-<step>`` under ``output_dir``. Logs every ``logging_steps``, evaluates
+        every ``eval_steps``, checkpoints every ``save_steps``, and at the end writes
+        ``history.json`` and ``selfplay_run.png`` to ``output_dir`` (main process).
         """
         from tqdm.auto import tqdm
 
         cfg, acc = self.args, self.accelerator
-        if self.prompts is None:
+        if self.prompts is None and self.rollout_rows is None:
             raise ValueError("no prompts: pass train_dataset= to the trainer (a datasets.Dataset "
-                             "with a 'prompt' column or a list of prompts).")
+                             "with a 'prompt' column, a list of prompts, or a rollout "
+                             "dataset).")
+        if cfg.eval_steps and self.eval_prompts is None:
+            raise ValueError("eval_steps is set but there is no eval_dataset: pass "
+                             "eval_dataset= (prompts to evaluate on) or unset eval_steps.")
         if resume_from_checkpoint:
             path = (checkpoint.latest_checkpoint(cfg.output_dir)
                     if resume_from_checkpoint is True else resume_from_checkpoint)
@@ -375,11 +492,14 @@ class SelfPlayTrainer:
         bar = tqdm(range(self.step_count, cfg.max_steps), desc=cfg.algorithm,
                    disable=not (progress and acc.is_main_process))
         for _ in bar:
-            micro_batches = [next(loader) for _ in range(cfg.gradient_accumulation_steps)]
-            m = self._iteration(micro_batches)
+            m = self._iteration(self._next_rollouts(loader))
+            if cfg.eval_steps and self.step_count % cfg.eval_steps == 0:
+                m.update(self.evaluate())
             out.append(m)
-            bar.set_postfix(loss=f"{m['loss']:.3g}", win0=f"{m['win_rate_vs_initial']:.3f}",
-                            kl_ref=f"{m['kl_to_ref']:.3g}")
+            shown = {"loss": f"{m['loss']:.3g}", "kl_step": f"{m['kl_step']:.3g}"}
+            if "eval_win_rate_vs_initial" in m:
+                shown["win0"] = f"{m['eval_win_rate_vs_initial']:.3f}"
+            bar.set_postfix(shown)
             if self.step_count % cfg.logging_steps == 0 and cfg.report_targets():
                 acc.log({k: float(v) for k, v in m.items() if k != "step"},
                         step=self.step_count)
@@ -396,23 +516,102 @@ class SelfPlayTrainer:
             self._trackers_started = False
         return out
 
+    # ------------------------------------------------------------------ rollout datasets
     @torch.no_grad()
-    def evaluate(self, prompts, k: int | None = None, seed: int = 12345) -> dict:
-        """Win rate of fresh samples of the current policy against the initial policy's samples,
-        and the k3 estimate of ``KL(pi || pi_0)`` on them (this process's ``prompts``)."""
-        _check_prompts(prompts)
-        k = k or self.args.num_generations
-        prompts = list(prompts)
-        responses = self.sample(prompts, k, [row_seed(seed, i, j) for i in range(len(prompts))
-                                             for j in range(k)])
-        opponents = self._initial_samples(prompts, list(prompts))
-        win = estimate_win_rates(self.oracle, prompts, responses, opponents)
-        flat_p = [p for p in prompts for _ in range(k)]
-        flat_c = [c for g in responses for c in g]
-        cur, mask = self._token_logps(flat_p, flat_c)
-        init, _ = self._token_logps(flat_p, flat_c, self.initial)
-        return {"win_rate_vs_initial": float(win.mean()),
-                "kl_to_initial": float(k3_kl(cur, init, mask).mean())}
+    def generate_rollouts(self, prompts=None, generation: int = 0):
+        """A rollout dataset (:mod:`llm_adapter.rollouts`) of the current policy: for every
+        prompt of ``prompts`` (default: the train prompts), in order, ``num_generations``
+        responses with their sequence log-probs and, for a pointwise judge, their scores.
+
+        The samples are those online training draws at generation ``generation`` for the
+        prompts' first epoch (same seeds), so ``rollout`` then ``train --rollouts`` gives the
+        update of online training. Runs on this process's prompts (call it on one process).
+        """
+        from datasets import Dataset
+
+        cfg = self.args
+        raw = prompts if prompts is not None else self.prompts
+        if raw is None:
+            raise ValueError("no prompts: pass prompts= or build the trainer with train_dataset=.")
+        prepared = prepare_prompts(raw, self.tokenizer)
+        size = cfg.per_device_batch_size
+        rows = []
+        for s in range(0, len(prepared), size):
+            items = [(i, i, 0) for i in range(s, min(s + size, len(prepared)))]
+            group = [prepared[i] for i, _, _ in items]
+            responses = self.sample(group, cfg.num_generations, self._seeds(generation, items))
+            ids = [self._prompt_ids(p) for p in group]
+            flat_ids = [r for r in ids for _ in range(cfg.num_generations)]
+            flat_c = [c for g in responses for c in g]
+            tok, _ = self._token_logps(flat_ids, flat_c)
+            logps = tok.sum(-1).view(len(group), -1).double().cpu().tolist()
+            scores = (torch.stack(score_groups(self.oracle, group, responses)).tolist()
+                      if is_pointwise(self.oracle) else None)
+            for j, p in enumerate(group):
+                row = {"prompt": _original(p), "completions": responses[j], "logps": logps[j]}
+                if scores is not None:
+                    row["scores"] = scores[j]
+                rows.append(row)
+        return Dataset.from_list(rows)
+
+    # ------------------------------------------------------------------ evaluation
+    @torch.no_grad()
+    def evaluate(self, prompts=None, k: int | None = None, seed: int | None = None) -> dict:
+        """Win rate of fresh samples of the current policy against ``initial_samples`` samples
+        of the initial policy, and the k3 estimate of ``KL(pi || pi_0)`` on them.
+
+        ``prompts``: default the eval dataset; each process evaluates its share. Samples use
+        fixed seeds (``seed``, default the run seed), so successive evaluations compare the
+        policies on the same random numbers. Returns ``eval_win_rate_vs_initial``, its standard
+        error over prompts ``eval_win_rate_se``, and ``eval_kl_to_initial``.
+        """
+        cfg, acc = self.args, self.accelerator
+        raw = prompts if prompts is not None else self.eval_prompts
+        if raw is None:
+            raise ValueError("no eval prompts: pass prompts= or eval_dataset= to the trainer.")
+        prepared = prepare_prompts(raw, self.tokenizer)
+        k = k or cfg.num_generations
+        seed = cfg.seed if seed is None else seed
+        mine = list(range(acc.process_index, len(prepared), acc.num_processes))
+        group = [prepared[i] for i in mine]
+        win, kl = [], []
+        if group:
+            seeds = [row_seed(seed, -2, _index_seed(str(p)), j) for p in group for j in range(k)]
+            responses = self.sample(group, k, seeds)
+            opponents = self._initial_samples(group, seed)
+            if is_pointwise(self.oracle):
+                scores = score_groups(self.oracle, group + group, responses + opponents)
+                rates = torch.stack([win_rates_from_scores(self.oracle, s[None], o[None])[0]
+                                     for s, o in zip(scores[:len(group)], scores[len(group):])])
+            else:
+                rates = estimate_win_rates(self.oracle, group, responses, opponents)
+            win = rates.double().mean(-1).tolist()
+            ids = [self._prompt_ids(p) for p in group]
+            flat_ids = [r for r in ids for _ in range(k)]
+            flat_c = [c for g in responses for c in g]
+            cur, mask = self._token_logps(flat_ids, flat_c)
+            init, _ = self._token_logps(flat_ids, flat_c, self.initial)
+            kl = k3_kl(cur, init, mask).view(len(group), k).mean(-1).double().tolist()
+        win = torch.tensor(gather_object(win), dtype=torch.float64)
+        kl = torch.tensor(gather_object(kl), dtype=torch.float64)
+        se = float(win.std(unbiased=True) / math.sqrt(len(win))) if len(win) > 1 else math.nan
+        return {"eval_win_rate_vs_initial": float(win.mean()), "eval_win_rate_se": se,
+                "eval_kl_to_initial": float(kl.mean())}
+
+    def _initial_samples(self, prompts, seed: int) -> list[list[list[int]]]:
+        """``initial_samples`` samples of the initial policy for each prompt (at least one),
+        cached by prompt text."""
+        n = max(1, self.args.initial_samples)
+        missing = list(dict.fromkeys(str(p) for p in prompts if str(p) not in
+                                     self.initial_samples))
+        if missing:
+            by_text = {str(p): p for p in prompts}
+            group = [by_text[m] for m in missing]
+            seeds = [row_seed(seed, -1, _index_seed(m), j) for m in missing for j in range(n)]
+            with self.initial.swapped_in(self.unwrapped):
+                samples = self.sample(group, n, seeds)
+            self.initial_samples.update(zip(missing, samples))
+        return [self.initial_samples[str(p)] for p in prompts]
 
     # ------------------------------------------------------------------ checkpoints
     def save_model(self, path=None) -> Path:
@@ -429,19 +628,26 @@ class SelfPlayTrainer:
         return path
 
     def save_checkpoint(self, path) -> Path:
-        """Model folder (:meth:`save_model`) plus the trainer state to resume from it."""
+        """Model folder (:meth:`save_model`) plus the trainer state to resume from it (the
+        generated micro-batches not yet trained on included, per process)."""
         path = self.save_model(path)
-        if self.accelerator.is_main_process:
+        acc = self.accelerator
+        if acc.is_main_process:
             state = {"step": self.step_count, "ref_version": self.ref_version,
                      "history": self.history, "config": self.args.to_dict(),
+                     "consumed": self._consumed,
                      "initial_samples": [[k, v] for k, v in self.initial_samples.items()]}
             checkpoint.save_state(path, state, self.optimizer, self.reference, self.initial,
-                                  self.accelerator.scaler)
-        self.accelerator.wait_for_everyone()
+                                  acc.scaler)
+        acc.wait_for_everyone()
+        torch.save([_to_device(r, "cpu") for r in self._buffer],
+                   Path(path) / f"rollout_buffer_{acc.process_index}.pt")
+        acc.wait_for_everyone()
         return path
 
     def load_checkpoint(self, path) -> SelfPlayTrainer:
-        """Restore weights, optimiser, snapshots, RNG and counters from :meth:`save_checkpoint`."""
+        """Restore weights, optimiser, snapshots, RNG, counters and the generated micro-batches
+        not yet trained on from :meth:`save_checkpoint`."""
         loaded = checkpoint.load_state(path)
         state = loaded["state"]
         saved, now = state["config"], self.args.to_dict()
@@ -458,9 +664,26 @@ class SelfPlayTrainer:
         self.reference = (self.initial if self.ref_version == 0
                           else WeightSnapshot.from_state_dict(loaded["reference"]))
         self.step_count = state["step"]
+        self._consumed = state.get("consumed", self.step_count
+                                   * self.args.gradient_accumulation_steps)
         self.history = list(state["history"])
         self.initial_samples = {k: v for k, v in state["initial_samples"]}
+        buffer = Path(path) / f"rollout_buffer_{self.accelerator.process_index}.pt"
+        self._buffer = (torch.load(buffer, weights_only=True) if buffer.exists() else [])
         return self
+
+
+def _to_device(r: dict, device) -> dict:
+    """A rollout with its tensors on ``device``."""
+    return {k: (v.to(device) if isinstance(v, torch.Tensor) else v) for k, v in r.items()}
+
+
+def _original(prompt):
+    """A prepared prompt back in the form a dataset holds: its text, or its conversation."""
+    messages = conversation(prompt)
+    if len(messages) == 1 and messages[0]["role"] == "user":
+        return messages[0]["content"]
+    return messages
 
 
 def _make_accelerator(cfg: SelfPlayConfig) -> Accelerator:
@@ -484,7 +707,7 @@ def _make_accelerator(cfg: SelfPlayConfig) -> Accelerator:
 
 def _index_seed(index) -> int:
     """An integer for seeding from a dataset index (int) or a prompt text (str)."""
-    return index if isinstance(index, int) else zlib.crc32(index.encode()) + (1 << 40)
+    return index if isinstance(index, int) else zlib.crc32(str(index).encode()) + (1 << 40)
 
 
 def _flat(d: dict) -> dict:

@@ -90,7 +90,7 @@ initial = np.repeat([0.6, 0.3, 0.1], 3) / 3  # the COMAL paper's start, spread o
 ETA, TEMP, R = 10.0, 0.2, 10  # MPO: eta, alpha, magnet reset every R (= COMAL: eta, tau, R)
 
 toy_traces = {
-    "SPPO": toy.exact_self_play(prefs, "sppo", ITERATIONS, eta=ETA, initial=initial,
+    "SPPO": toy.exact_self_play(prefs, "sppo_pairwise", ITERATIONS, eta=ETA, initial=initial,
                                 fit_steps=40),
     "MPO": toy.exact_self_play(prefs, "mpo", ITERATIONS, eta=ETA, temp=TEMP, ref_every=R,
                                initial=initial, fit_steps=40),

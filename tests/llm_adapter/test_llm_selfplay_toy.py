@@ -58,8 +58,8 @@ def test_exact_self_play_last_iterate_reaches_nash(algorithm, lifted):
 
 def test_exact_sppo_last_iterate_does_not_converge(lifted):
     prefs, game, _ = lifted
-    trace = toy.exact_self_play(prefs, "sppo", iterations=150, eta=ETA, initial=INITIAL,
-                                fit_steps=60)
+    trace = toy.exact_self_play(prefs, "sppo_pairwise", iterations=150, eta=ETA,
+                                initial=INITIAL, fit_steps=60)
     tail = [_core_exploitability(game, np.exp(lp.numpy())) for lp in trace.log_probs[-20:]]
     # MWU/SPPO cycles away from the NE on intransitive games (COMAL paper, Fig. 1)
     assert min(tail) > 0.05
