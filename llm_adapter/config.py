@@ -21,6 +21,9 @@ import numbers
 import os
 from pathlib import Path
 
+from .schedules import SCHEDULER_TYPES
+from .tracking import TRACKERS
+
 __all__ = ["SelfPlayConfig", "ALGORITHMS", "PAPER_SETTINGS", "REPORT_TO", "MIXED_PRECISION"]
 
 ALGORITHMS = ("sppo", "sppo_pairwise", "mpo", "mpo_token", "comal", "inpo", "nash_md")
@@ -28,7 +31,7 @@ ALGORITHMS = ("sppo", "sppo_pairwise", "mpo", "mpo_token", "comal", "inpo", "nas
 RENAMED = {"sppo_pointwise": "'sppo' is now the SPPO paper's pointwise loss (what "
                              "'sppo_pointwise' was); the pairwise variant is 'sppo_pairwise'"}
 EPOCH = "epoch"
-REPORT_TO = ("none", "tensorboard", "csv")
+REPORT_TO = TRACKERS
 MIXED_PRECISION = ("no", "bf16", "fp16")
 OPTIMIZERS = ("adamw", "rmsprop")
 
@@ -81,6 +84,11 @@ _FROM_TABLE = ("eta", "temp", "ref_update_steps", "num_generations", "learning_r
                "steps_per_generation")
 
 
+def _field(default, help: str, choices=None):
+    """A dataclass field with its command-line help (and choices) in the metadata."""
+    return dataclasses.field(default=default, metadata={"help": help, "choices": choices})
+
+
 def _is_int(v) -> bool:
     return isinstance(v, numbers.Integral) and not isinstance(v, bool)
 
@@ -102,7 +110,7 @@ class SelfPlayConfig:
     ``pi_t`` (sampled, judged and scored up front for all their prompts; ``"epoch"``: the whole
     prompt set, SPPO's schedule; 1: a fresh generation every iteration, the online default).
     ``max_prompt_length`` keeps the last that many prompt tokens. Evaluation: every
-    ``eval_steps`` iterations (and at the end) the win rate of fresh samples against
+    ``eval_steps`` iterations the win rate of fresh samples against
     ``initial_samples`` samples of the initial policy on the eval prompts, and ``KL(pi || pi_0)``.
 
     Rule: ``eta`` is the step size (SPPO ``beta = 1/eta``), ``temp`` MPO's magnet strength
@@ -112,31 +120,56 @@ class SelfPlayConfig:
     :data:`PAPER_SETTINGS`.
     """
 
-    output_dir: str = "selfplay_output"
-    algorithm: str = "mpo"
-    eta: float | None = None
-    temp: float | None = None
-    ref_update_steps: int | None | str = "paper"
-    num_generations: int | None = None
-    per_device_batch_size: int = 2
-    gradient_accumulation_steps: int = 1
-    max_steps: int = 10
-    num_iterations: int = 1
-    learning_rate: float | None = None
-    optim: str | None = None
-    weight_decay: float = 0.0
-    max_grad_norm: float | None = 1.0
-    max_new_tokens: int = 64
-    max_prompt_length: int | None = None
-    temperature: float = 1.0
-    steps_per_generation: int | str | None = None
-    eval_steps: int | None = None
-    mixed_precision: str = "no"
-    initial_samples: int = 2
-    logging_steps: int = 1
-    save_steps: int | None = None
-    report_to: str | list = "none"
-    seed: int = 0
+    output_dir: str = _field("selfplay_output", "folder for checkpoints, history.json, the run "
+                             "plot and the final model")
+    algorithm: str = _field("mpo", "the update rule", ALGORITHMS)
+    eta: float | None = _field(None, "the rule's step size (SPPO's beta = 1/eta)")
+    temp: float | None = _field(None, "MPO's magnet strength alpha / INPO, COMAL, Nash-MD's "
+                                "tau")
+    ref_update_steps: int | None | str = _field(
+        "paper", "iterations between resets of the reference / magnet to the current policy "
+        "(null: never; 'paper': the paper's period)")
+    num_generations: int | None = _field(None, "K, responses sampled per prompt")
+    per_device_batch_size: int = _field(2, "prompts per process per micro-batch")
+    gradient_accumulation_steps: int = _field(1, "micro-batches accumulated into one optimiser "
+                                              "step")
+    max_steps: int = _field(10, "self-play iterations to run")
+    num_iterations: int = _field(1, "optimiser steps on each iteration's samples (TRL GRPO's mu)")
+    learning_rate: float | None = _field(None, "peak learning rate")
+    lr_scheduler_type: str = _field("constant", "learning-rate schedule "
+                                    "(transformers.get_scheduler)", SCHEDULER_TYPES)
+    warmup_steps: int = _field(0, "linear warmup over this many optimiser steps (wins over "
+                               "warmup_ratio)")
+    warmup_ratio: float = _field(0.0, "warmup as a fraction of all optimiser steps")
+    optim: str | None = _field(None, "optimiser", OPTIMIZERS)
+    weight_decay: float = _field(0.0, "decoupled weight decay")
+    max_grad_norm: float | None = _field(1.0, "gradient clipping norm (null: no clipping)")
+    gradient_checkpointing: bool = _field(False, "recompute activations in the backward pass "
+                                          "(less memory, more time)")
+    max_new_tokens: int = _field(64, "longest response, in tokens")
+    max_prompt_length: int | None = _field(None, "keep the last this many prompt tokens (null: "
+                                           "all)")
+    temperature: float = _field(1.0, "sampling temperature")
+    steps_per_generation: int | str | None = _field(
+        None, "iterations trained on one generation of the frozen pi_t ('epoch': the whole "
+        "prompt set, SPPO's schedule)")
+    eval_steps: int | None = _field(None, "evaluate against the initial policy every this many "
+                                    "iterations (needs eval prompts)")
+    mixed_precision: str = _field("no", "autocast the forward passes (log-softmax stays "
+                                  "float32)", MIXED_PRECISION)
+    frozen_offload: bool = _field(False, "full fine-tuning: keep the frozen initial / reference "
+                                  "copies in host memory and move them in to score")
+    initial_samples: int = _field(2, "samples of the initial policy per eval prompt (the "
+                                  "opponents of the eval win rate)")
+    logging_steps: int = _field(1, "log to report_to every this many iterations")
+    save_steps: int | None = _field(None, "write checkpoint-<step> every this many iterations "
+                                    "(null: never)")
+    save_total_limit: int | None = _field(None, "keep at most this many checkpoints (the oldest "
+                                          "are deleted; null: all)")
+    save_merged: bool = _field(False, "LoRA: also write output_dir/merged, the adapter merged "
+                               "into the base weights (loads without peft)")
+    report_to: str | list = _field("none", "trackers, one or a list", REPORT_TO)
+    seed: int = _field(0, "seed of the prompt order and of every sample")
 
     def __post_init__(self):
         if self.algorithm in RENAMED:
@@ -186,7 +219,19 @@ class SelfPlayConfig:
                 _is_int(self.steps_per_generation) and self.steps_per_generation >= 1):
             raise ValueError(f"steps_per_generation must be an integer >= 1 or 'epoch'; got "
                              f"{self.steps_per_generation!r}.")
-        for name in ("ref_update_steps", "save_steps", "eval_steps", "max_prompt_length"):
+        for name in ("gradient_checkpointing", "frozen_offload", "save_merged"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be true or false; got {getattr(self, name)!r}.")
+        if self.lr_scheduler_type not in SCHEDULER_TYPES:
+            raise ValueError(f"lr_scheduler_type must be one of {SCHEDULER_TYPES}; got "
+                             f"{self.lr_scheduler_type!r}.")
+        if not (_is_int(self.warmup_steps) and self.warmup_steps >= 0):
+            raise ValueError(f"warmup_steps must be an integer >= 0; got {self.warmup_steps!r}.")
+        if not (_is_real(self.warmup_ratio) and 0 <= self.warmup_ratio <= 1):
+            raise ValueError(f"warmup_ratio must be a number in [0, 1]; got "
+                             f"{self.warmup_ratio!r}.")
+        for name in ("ref_update_steps", "save_steps", "eval_steps", "max_prompt_length",
+                     "save_total_limit"):
             v = getattr(self, name)
             if v is not None and not (_is_int(v) and v >= 1):
                 raise ValueError(f"{name} must be an integer >= 1 or None; got {v!r}.")

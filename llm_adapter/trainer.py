@@ -48,22 +48,25 @@ import torch
 from accelerate import Accelerator
 from accelerate.utils import DistributedType, GradientAccumulationPlugin, gather_object
 
-from . import checkpoint, losses
+from . import checkpoint, losses, models
+from .callbacks import CallbackHandler
 from .config import ALGORITHMS, EPOCH, SelfPlayConfig
+from .frozen import AdapterSnapshot, FrozenCopy, frozen_policy
 from .judges import as_oracle
 from .kl import k3_kl
-from .logprobs import WeightSnapshot, _check_prompts, completion_logps, encode
+from .logprobs import _check_prompts, completion_logps, encode
 from .mixture import GeometricMixtureProcessor
 from .oracles import estimate_win_rates, is_pointwise, score_groups, win_rates_from_scores
 from .prompts import conversation, prepare_prompts, prompt_token_ids
 from .rollouts import check_rollouts, is_rollout_dataset
-from .sampling import generate, row_seed
+from .sampling import generate, pad_prompts, row_seed
+from .schedules import make_scheduler
 from .tracking import make_trackers, plot_history
 
 __all__ = ["SelfPlayConfig", "SelfPlayTrainer", "ALGORITHMS"]
 
 _RESUMABLE_CHANGES = {"output_dir", "max_steps", "save_steps", "logging_steps", "report_to",
-                      "eval_steps"}
+                      "eval_steps", "save_total_limit", "save_merged", "frozen_offload"}
 #: Rules whose loss has no reference / magnet term (their reference forward is skipped).
 _NO_REFERENCE = ("sppo", "sppo_pairwise")
 _PHASES = ("generate", "judge", "score", "train")
@@ -107,11 +110,21 @@ class SelfPlayTrainer:
     ``eval_dataset``: prompts for :meth:`evaluate` (every ``args.eval_steps`` iterations).
     ``args``: a :class:`~llm_adapter.config.SelfPlayConfig` (default: MPO's settings).
     ``accelerator``: an ``accelerate.Accelerator`` to use instead of the one built from ``args``.
+    ``peft_config``: a ``peft`` config; the model is wrapped with ``get_peft_model`` first.
+    ``callbacks``: :class:`~llm_adapter.callbacks.TrainerCallback` instances or classes.
+
+    Frozen policies (the initial policy, the reference / magnet) are what is cheapest
+    (:mod:`llm_adapter.frozen`): for a LoRA model the base model with the adapter disabled and
+    snapshots of the adapter weights on the device; for full fine-tuning a frozen copy resident
+    on the device (``frozen_offload``: in host memory). Without eval prompts the initial copy
+    of a fully fine-tuned model is reused as the reference once the reference first moves, so
+    at most one frozen copy is held.
     """
 
     def __init__(self, model, tokenizer=None, judge=None, args: SelfPlayConfig | None = None,
                  train_dataset=None, accelerator: Accelerator | None = None,
-                 reward_tokenizer=None, eval_dataset=None, processing_class=None):
+                 reward_tokenizer=None, eval_dataset=None, processing_class=None,
+                 peft_config=None, callbacks=None):
         self.args = args if args is not None else SelfPlayConfig()
         if not isinstance(self.args, SelfPlayConfig):
             raise ValueError(f"args must be a SelfPlayConfig; got {type(self.args).__name__}.")
@@ -148,6 +161,17 @@ class SelfPlayTrainer:
             ds = accelerator.state.deepspeed_plugin.deepspeed_config
             ds["train_micro_batch_size_per_gpu"] = cfg.per_device_batch_size
             ds["gradient_accumulation_steps"] = cfg.gradient_accumulation_steps
+        if peft_config is not None:
+            import peft
+
+            if checkpoint.is_peft_model(model):
+                raise ValueError("the model is already a PEFT model; pass peft_config= only for "
+                                 "a plain model.")
+            model = peft.get_peft_model(model, peft_config)
+        if cfg.gradient_checkpointing:
+            models.enable_gradient_checkpointing(model)
+        self.callbacks = CallbackHandler(callbacks)
+        self.should_stop = False
         params = [p for p in model.parameters() if p.requires_grad]
         if not params:
             raise ValueError("the model has no trainable parameters.")
@@ -158,13 +182,19 @@ class SelfPlayTrainer:
             optimizer = torch.optim.AdamW(params, lr=cfg.learning_rate,
                                           weight_decay=cfg.weight_decay)
         self.model, self.optimizer = accelerator.prepare(model, optimizer)
+        # stepped once per optimiser step by the trainer (not prepared: accelerate would step
+        # it once per process)
+        self.scheduler = make_scheduler(
+            self.optimizer, cfg.lr_scheduler_type, cfg.max_steps * cfg.num_iterations,
+            cfg.warmup_steps, cfg.warmup_ratio)
         judge_model = getattr(self.oracle, "model", None)
         if isinstance(judge_model, torch.nn.Module):  # a reward model / LLM judge: same device
             judge_model.to(accelerator.device)
         self.step_count = 0
         self.ref_version = 0
-        self.initial = WeightSnapshot(self.unwrapped)
+        self.initial = frozen_policy(self.unwrapped, offload=cfg.frozen_offload)
         self.reference = self.initial
+        self._initial_kept = True  # False once a full-FT initial copy became the reference
         self.initial_samples: dict = {}
         self.history: list[dict] = []
         self._buffer: list[dict] = []  # generated micro-batches not trained on yet
@@ -219,33 +249,36 @@ class SelfPlayTrainer:
         return completion_logps(model, **batch, per_token=per_token)
 
     @torch.no_grad()
-    def _token_logps(self, prompt_ids, completions, snapshot=None):
+    def _token_logps(self, prompt_ids, completions, policy=None):
         """Per-token log-probs ``[R, T]`` (float32, or float64 for a float64 model) and mask
-        under the current weights or ``snapshot``."""
-        ctx = snapshot.swapped_in(self.unwrapped) if snapshot is not None else (
-            contextlib.nullcontext())
-        with ctx:
-            tok, mask = self._logps(self.unwrapped, prompt_ids, completions, per_token=True)
+        under the current weights or the frozen ``policy`` (:mod:`llm_adapter.frozen`)."""
+        ctx = policy.scoring(self.unwrapped) if policy is not None else (
+            contextlib.nullcontext(self.unwrapped))
+        with ctx as scorer:
+            tok, mask = self._logps(scorer, prompt_ids, completions, per_token=True)
         return tok, mask
 
     @torch.no_grad()
-    def sample(self, prompts, k: int, seeds, mixture=None) -> list[list[list[int]]]:
+    def sample(self, prompts, k: int, seeds, mixture=None, model=None) -> list[list[list[int]]]:
         """``k`` responses per prompt from the current policy (``seeds``: one per response,
         prompt-major). ``prompts``: strings / :class:`~llm_adapter.prompts.Prompt` s or token-id
-        lists. ``mixture=(snapshot, beta)`` samples Nash-MD's geometric mixture
-        ``pi^(1-beta) snapshot^beta`` instead (:mod:`llm_adapter.mixture`)."""
+        lists. ``mixture=(frozen policy, beta)`` samples Nash-MD's geometric mixture
+        ``pi^(1-beta) frozen^beta`` instead (:mod:`llm_adapter.mixture`; the frozen policy's
+        forward keeps its own KV cache). ``model``: another module to sample from (a frozen
+        copy)."""
         _check_prompts(prompts, allow_ids=True)
         ids = [self._prompt_ids(p) for p in prompts]
-        model = self.unwrapped
+        model = model if model is not None else self.unwrapped
         model.eval()
         processors = []
         if mixture is not None:
-            snapshot, beta = mixture
-            width = max(map(len, ids))
-            mask = torch.tensor([[0] * (width - len(r)) + [1] * len(r) for r in ids])
-            processors.append(GeometricMixtureProcessor(
-                model, beta, mask.repeat_interleave(k, 0).to(self.device),
-                context=lambda: snapshot.swapped_in(model)))
+            frozen, beta = mixture
+            mask = pad_prompts(self.tokenizer, ids)[1].repeat_interleave(k, 0).to(self.device)
+            if isinstance(frozen, FrozenCopy) and not frozen.offload:
+                processors.append(GeometricMixtureProcessor(frozen.module, beta, mask))
+            else:
+                processors.append(GeometricMixtureProcessor(
+                    model, beta, mask, context=_scoring_context(frozen, model)))
         return generate(model, self.tokenizer, ids, k, seeds, self.args.max_new_tokens,
                         self.args.temperature, processors)
 
@@ -334,18 +367,23 @@ class SelfPlayTrainer:
         """``num_iterations`` optimiser steps, each accumulating over ``rollouts``; returns the
         mean loss over micro-batches and passes (this process)."""
         cfg, acc = self.args, self.accelerator
-        self.model.eval()  # no dropout: the trained log-probs are those of the policy sampled
+        _training_mode(self.model, cfg.gradient_checkpointing)
         total = 0.0
-        for _ in range(cfg.num_iterations):
-            for r in rollouts:
-                with acc.accumulate(self.model):
-                    loss = self._loss(r)
-                    acc.backward(loss)
-                    if acc.sync_gradients and cfg.max_grad_norm is not None:
-                        acc.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm)
-                    self.optimizer.step()
-                    self.optimizer.zero_grad(set_to_none=True)
-                total += float(loss.detach())
+        try:
+            for _ in range(cfg.num_iterations):
+                for r in rollouts:
+                    with acc.accumulate(self.model):
+                        loss = self._loss(r)
+                        acc.backward(loss)
+                        if acc.sync_gradients and cfg.max_grad_norm is not None:
+                            acc.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm)
+                        self.optimizer.step()
+                        self.optimizer.zero_grad(set_to_none=True)
+                        if acc.sync_gradients:
+                            self.scheduler.step()
+                    total += float(loss.detach())
+        finally:
+            self.model.eval()
         return total / (cfg.num_iterations * len(rollouts))
 
     def optimisation_step(self, rollouts) -> float:
@@ -400,6 +438,7 @@ class SelfPlayTrainer:
             "tokens_per_second": float(tokens.sum()) / seconds_all,
             "seconds": seconds_all,
             **{f"{p}_seconds": slowest(phases[p]) for p in _PHASES},
+            "learning_rate": float(self.scheduler.get_last_lr()[0]),
             "reference_version": self.ref_version,
         })
         self.step_count += 1
@@ -411,10 +450,23 @@ class SelfPlayTrainer:
         """Reset the reference / magnet to the current policy if the schedule says so."""
         period = self.args.ref_update_steps
         if period and self.step_count % period == 0:
-            self.reference = WeightSnapshot(self.unwrapped)
+            self._reset_reference()
             self.ref_version += 1
             return True
         return False
+
+    def _reset_reference(self) -> None:
+        """The reference / magnet := the current policy, reusing the frozen policy's memory."""
+        model = self.unwrapped
+        if self.reference is not self.initial:
+            self.reference.update(model)  # in place, on the device
+        elif checkpoint.is_peft_model(model):
+            self.reference = AdapterSnapshot(model)
+        elif self.eval_prompts is None:  # the initial copy is not needed for evaluation
+            self.initial.update(model)
+            self._initial_kept = False
+        else:
+            self.reference = FrozenCopy(model, offload=self.args.frozen_offload)
 
     def step(self, prompts) -> dict:
         """One self-play iteration on an explicit list of this process's ``prompts`` (split into
@@ -491,10 +543,15 @@ class SelfPlayTrainer:
         out = []
         bar = tqdm(range(self.step_count, cfg.max_steps), desc=cfg.algorithm,
                    disable=not (progress and acc.is_main_process))
+        self.should_stop = False
+        self.callbacks.call("on_train_begin", self)
         for _ in bar:
             m = self._iteration(self._next_rollouts(loader))
+            self.callbacks.call("on_step_end", self, m)
             if cfg.eval_steps and self.step_count % cfg.eval_steps == 0:
-                m.update(self.evaluate())
+                evaluation = self.evaluate()
+                m.update(evaluation)
+                self.callbacks.call("on_evaluate", self, evaluation)
             out.append(m)
             shown = {"loss": f"{m['loss']:.3g}", "kl_step": f"{m['kl_step']:.3g}"}
             if "eval_win_rate_vs_initial" in m:
@@ -505,6 +562,11 @@ class SelfPlayTrainer:
                         step=self.step_count)
             if cfg.save_steps and self.step_count % cfg.save_steps == 0:
                 self.save_checkpoint(Path(cfg.output_dir) / f"checkpoint-{self.step_count}")
+            if self.should_stop:
+                break
+        bar.close()
+        if cfg.save_merged:
+            self.save_merged_model()
         if acc.is_main_process and self.history:
             out_dir = Path(cfg.output_dir)
             out_dir.mkdir(parents=True, exist_ok=True)
@@ -514,6 +576,7 @@ class SelfPlayTrainer:
         if self._trackers_started:
             acc.end_training()
             self._trackers_started = False
+        self.callbacks.call("on_train_end", self)
         return out
 
     # ------------------------------------------------------------------ rollout datasets
@@ -569,6 +632,10 @@ class SelfPlayTrainer:
         raw = prompts if prompts is not None else self.eval_prompts
         if raw is None:
             raise ValueError("no eval prompts: pass prompts= or eval_dataset= to the trainer.")
+        if not self._initial_kept:
+            raise ValueError("the initial policy's frozen copy was reused as the reference (full "
+                             "fine-tuning without eval prompts keeps one copy); pass "
+                             "eval_dataset= when building the trainer to evaluate later.")
         prepared = prepare_prompts(raw, self.tokenizer)
         k = k or cfg.num_generations
         seed = cfg.seed if seed is None else seed
@@ -608,8 +675,8 @@ class SelfPlayTrainer:
             by_text = {str(p): p for p in prompts}
             group = [by_text[m] for m in missing]
             seeds = [row_seed(seed, -1, _index_seed(m), j) for m in missing for j in range(n)]
-            with self.initial.swapped_in(self.unwrapped):
-                samples = self.sample(group, n, seeds)
+            with self.initial.scoring(self.unwrapped) as initial:
+                samples = self.sample(group, n, seeds, model=initial)
             self.initial_samples.update(zip(missing, samples))
         return [self.initial_samples[str(p)] for p in prompts]
 
@@ -627,6 +694,17 @@ class SelfPlayTrainer:
         acc.wait_for_everyone()
         return path
 
+    def save_merged_model(self, path=None) -> Path:
+        """A plain model folder (``AutoModelForCausalLM.from_pretrained`` loads it without
+        peft): a LoRA adapter merged into a copy of the base weights; a fully fine-tuned model
+        as it is. Default ``output_dir/merged``. Call on every process."""
+        acc = self.accelerator
+        path = Path(path or Path(self.args.output_dir) / "merged")
+        acc.wait_for_everyone()
+        checkpoint.save_merged_model(self.unwrapped, self.tokenizer, path, acc.is_main_process)
+        acc.wait_for_everyone()
+        return path
+
     def save_checkpoint(self, path) -> Path:
         """Model folder (:meth:`save_model`) plus the trainer state to resume from it (the
         generated micro-batches not yet trained on included, per process)."""
@@ -635,7 +713,8 @@ class SelfPlayTrainer:
         if acc.is_main_process:
             state = {"step": self.step_count, "ref_version": self.ref_version,
                      "history": self.history, "config": self.args.to_dict(),
-                     "consumed": self._consumed,
+                     "consumed": self._consumed, "scheduler": self.scheduler.state_dict(),
+                     "initial_kept": self._initial_kept,
                      "initial_samples": [[k, v] for k, v in self.initial_samples.items()]}
             checkpoint.save_state(path, state, self.optimizer, self.reference, self.initial,
                                   acc.scaler)
@@ -643,6 +722,10 @@ class SelfPlayTrainer:
         torch.save([_to_device(r, "cpu") for r in self._buffer],
                    Path(path) / f"rollout_buffer_{acc.process_index}.pt")
         acc.wait_for_everyone()
+        if acc.is_main_process and self.args.save_total_limit:
+            checkpoint.rotate_checkpoints(self.args.output_dir, self.args.save_total_limit,
+                                          keep=path)
+        self.callbacks.call("on_save", self, path)
         return path
 
     def load_checkpoint(self, path) -> SelfPlayTrainer:
@@ -659,10 +742,19 @@ class SelfPlayTrainer:
         self.optimizer.load_state_dict(loaded["optimizer"])
         if loaded["scaler"] is not None and self.accelerator.scaler is not None:
             self.accelerator.scaler.load_state_dict(loaded["scaler"])
-        self.initial = WeightSnapshot.from_state_dict(loaded["initial"])
+        self._initial_kept = state.get("initial_kept", True)
+        model = self.unwrapped
         self.ref_version = state["ref_version"]
-        self.reference = (self.initial if self.ref_version == 0
-                          else WeightSnapshot.from_state_dict(loaded["reference"]))
+        if self.ref_version == 0 or not self._initial_kept:
+            self.initial.load_state_dict(loaded["reference" if self.ref_version else "initial"])
+            self.reference = self.initial
+        else:
+            self.initial.load_state_dict(loaded["initial"])
+            self.reference = (AdapterSnapshot(model) if checkpoint.is_peft_model(model)
+                              else FrozenCopy(model, offload=self.args.frozen_offload))
+            self.reference.load_state_dict(loaded["reference"])
+        if "scheduler" in state:
+            self.scheduler.load_state_dict(state["scheduler"])
         self.step_count = state["step"]
         self._consumed = state.get("consumed", self.step_count
                                    * self.args.gradient_accumulation_steps)
@@ -671,6 +763,24 @@ class SelfPlayTrainer:
         buffer = Path(path) / f"rollout_buffer_{self.accelerator.process_index}.pt"
         self._buffer = (torch.load(buffer, weights_only=True) if buffer.exists() else [])
         return self
+
+
+def _scoring_context(frozen, model):
+    """A zero-argument context factory entering ``frozen.scoring(model)``."""
+    return lambda: frozen.scoring(model)
+
+
+def _training_mode(model, checkpointing: bool) -> None:
+    """Eval mode for the loss forward (no dropout: the trained log-probs are those of the
+    policy that was sampled), except that gradient checkpointing only recomputes in train mode:
+    then train mode with every dropout module switched off."""
+    if not checkpointing:
+        model.eval()
+        return
+    model.train()
+    for m in model.modules():
+        if isinstance(m, torch.nn.Dropout):
+            m.eval()
 
 
 def _to_device(r: dict, device) -> dict:

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from llm_adapter import MatrixOracle, SelfPlayConfig, SelfPlayTrainer, models
+from llm_adapter import MatrixOracle, SelfPlayConfig, SelfPlayTrainer, TrainerCallback, models
 from llm_adapter.logprobs import completion_logps, encode
 
 PROMPTS = ["hello there", "what is up", "tell me", "why not"]
@@ -62,14 +62,22 @@ def test_lora_checkpoint_loads_with_peft_model_from_pretrained(tokenizer, tmp_pa
 
 
 def test_resume_on_one_process_equals_the_uninterrupted_run(tokenizer, tmp_path):
-    full = _trainer(tokenizer, tmp_path / "full")
+    schedule = dict(lr_scheduler_type="cosine", warmup_steps=1)
+    full = _trainer(tokenizer, tmp_path / "full", **schedule)
     full.train(progress=False)
 
-    first = _trainer(tokenizer, tmp_path / "cut", max_steps=2, save_steps=2)
+    class StopAt2(TrainerCallback):  # a run cut short (same settings, so the same schedule)
+        def on_step_end(self, trainer, metrics):
+            trainer.should_stop = metrics["step"] == 2
+
+    first = _trainer(tokenizer, tmp_path / "cut", save_steps=2, **schedule)
+    first.callbacks.add_callback(StopAt2)
     first.train(progress=False)
-    # a new process would start from a fresh model: resume restores weights, optimiser,
-    # reference / magnet (reset at iteration 2), RNG and the data position
-    resumed = _trainer(tokenizer, tmp_path / "cut", model=models.tiny_causal_lm(tokenizer, seed=5))
+    assert first.step_count == 2
+    # a new process would start from a fresh model: resume restores weights, optimiser, the
+    # LR schedule, reference / magnet (reset at iteration 2), RNG and the data position
+    resumed = _trainer(tokenizer, tmp_path / "cut", model=models.tiny_causal_lm(tokenizer, seed=5),
+                       **schedule)
     resumed.train(resume_from_checkpoint=True, progress=False)
     assert resumed.step_count == 3 and resumed.ref_version == 1
 

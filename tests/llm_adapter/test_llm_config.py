@@ -67,7 +67,7 @@ def test_from_paper_overrides_and_round_trip():
     ({"weight_decay": -1.0}, "weight_decay must be a finite number >= 0"),
     ({"algorithm": "ppo"}, "algorithm must be one of"),
     ({"algorithm": "nash_md", "eta": 20.0, "temp": 0.1}, r"eta \* temp must be <= 1"),
-    ({"report_to": "wandb"}, "report_to must be one of"),
+    ({"report_to": "slack"}, "report_to must be one of"),
     ({"mixed_precision": "fp8"}, "mixed_precision must be one of"),
     ({"optim": "sgd"}, "optim must be one of"),
     ({"output_dir": ""}, "output_dir must be a non-empty path"),

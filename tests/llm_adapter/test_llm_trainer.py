@@ -6,7 +6,7 @@ import csv
 import pytest
 import torch
 
-from llm_adapter import MatrixOracle, SelfPlayConfig, SelfPlayTrainer, models
+from llm_adapter import MatrixOracle, SelfPlayConfig, SelfPlayTrainer, frozen, models
 
 PROMPTS = ["hello there", "what is up", "tell me"]
 # COMAL 3x3 preferences (Liu et al. 2024, Sec. 4) over classes = first token id mod 3
@@ -59,7 +59,7 @@ def test_default_mpo_run_resets_its_magnet_every_10_iterations(tokenizer, tmp_pa
     assert (cfg.algorithm, cfg.ref_update_steps) == ("mpo", 10)
     tr = SelfPlayTrainer(models.tiny_causal_lm(tokenizer, seed=0), tokenizer, _oracle(), cfg,
                          train_dataset=PROMPTS[:1])
-    initial = dict(tr.initial.tensors)
+    initial = tr.initial.state_dict()
     tr.args.max_steps = 9
     tr.train(progress=False)
     assert tr.reference is tr.initial and tr.ref_version == 0  # no reset before iteration 10
@@ -70,9 +70,9 @@ def test_default_mpo_run_resets_its_magnet_every_10_iterations(tokenizer, tmp_pa
     tr.train(progress=False)
     assert [h["reference_updated"] for h in tr.history] == [False] * 9 + [True, False]
     assert tr.ref_version == 1
-    for n, t in tr.reference.tensors.items():  # the magnet is the policy of iteration 10
+    for n, t in tr.reference.state_dict().items():  # the magnet is the policy of iteration 10
         torch.testing.assert_close(t, at_10[n], atol=0, rtol=0)
-    assert any(not torch.equal(initial[n], t) for n, t in tr.reference.tensors.items())
+    assert any(not torch.equal(initial[n], t) for n, t in tr.reference.state_dict().items())
     assert all(h["kl_to_ref"] >= 0 and h["kl_step"] >= 0 for h in tr.history)
 
 
@@ -86,7 +86,8 @@ def test_lora_training_changes_only_adapter_weights(tokenizer, tmp_path):
     tr = SelfPlayTrainer(model, tokenizer, _oracle(),
                          _config(tmp_path, learning_rate=5e-2, max_steps=2),
                          train_dataset=PROMPTS)
-    assert all("lora_" in n for n in tr.initial.tensors)
+    # LoRA starts with B = 0: the initial policy is the base model with the adapter disabled
+    assert isinstance(tr.initial, frozen.AdapterDisabled)
     tr.train(progress=False)
     after = _params(model)
     changed = {n for n in before if not torch.equal(before[n], after[n])}
