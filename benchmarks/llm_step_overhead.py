@@ -70,7 +70,7 @@ def _worker(variant, model_name, reps, n_prompts, k):
         dev = trainer.device
         old_tok, mask = trainer._token_logps(flat_p, flat_c)
         old = old_tok.sum(-1).view(len(prompts), k)
-        rollout = {"prompts": flat_p, "completions": flat_c, "mask": mask, "old_tok": old_tok,
+        rollout = {"prompt_ids": flat_p, "completions": flat_c, "mask": mask, "old_tok": old_tok,
                    "ref_tok": old_tok, "old": old, "ref": old - 0.01 * torch.randn_like(old),
                    "win": torch.rand(len(prompts), k, device=dev)}
 
