@@ -105,11 +105,14 @@ def make_trackers(targets, output_dir) -> list:
 #: (metric keys, panel title) of the run plot.
 PLOTTED = (
     (("loss",), "loss (rule regression, mean over micro-batches)"),
-    (("win_rate_vs_initial",), "win rate of pi_t's samples vs the initial policy"),
-    (("kl_to_ref", "kl_step"), "KL per response (k3 estimates, never negative)"),
-    (("tokens_per_second",), "generated tokens / s (iteration wall clock)"),
+    (("eval_win_rate_vs_initial",), "eval: win rate vs the initial policy (± 1 s.e.)"),
+    (("kl_to_ref", "kl_step", "eval_kl_to_initial"), "KL per response (k3 estimates, >= 0)"),
+    (("generate_seconds", "judge_seconds", "score_seconds", "train_seconds"),
+     "seconds per iteration, by phase"),
 )
-_LEGEND = {"kl_to_ref": "KL(pi_t || pi_ref)", "kl_step": "KL(pi_t || pi_t+1)"}
+_LEGEND = {"kl_to_ref": "KL(pi_t || pi_ref)", "kl_step": "KL(pi_t || pi_t+1)",
+           "eval_kl_to_initial": "eval: KL(pi || pi_0)", "generate_seconds": "generate",
+           "judge_seconds": "judge", "score_seconds": "score", "train_seconds": "train"}
 
 
 def plot_history(history: list[dict], path, title: str = "self-play run") -> Path:
@@ -128,12 +131,22 @@ def plot_history(history: list[dict], path, title: str = "self-play run") -> Pat
     fig, axes = plt.subplots(2, 2, figsize=(9, 6))
     for ax, (keys, label) in zip(axes.flat, PLOTTED):
         for key in keys:
-            ys = [h.get(key, float("nan")) for h in history]
-            ax.plot(steps, ys, marker="o", ms=3, label=_LEGEND.get(key, key))
-        if label.startswith("win rate"):
+            pts = [(x, h[key]) for x, h in zip(steps, history) if key in h]
+            if not pts:
+                continue
+            xs, ys = zip(*pts)
+            ax.plot(xs, ys, marker="o", ms=3, label=_LEGEND.get(key, key))
+            if key == "eval_win_rate_vs_initial":
+                se = [h.get("eval_win_rate_se", 0.0) for h in history if key in h]
+                se = [0.0 if v != v else v for v in se]  # one eval prompt: no s.e.
+                ax.fill_between(xs, [y - e for y, e in zip(ys, se)],
+                                [y + e for y, e in zip(ys, se)], alpha=0.2)
+        if label.startswith("eval: win rate"):
             ax.axhline(0.5, color="grey", lw=0.8, ls="--")
-            finite = [y for y in ys if y == y]
-            ax.set_ylim(min(finite + [0.45]) - 0.01, max(finite + [0.55]) + 0.01)
+            if not any(keys[0] in h for h in history):
+                ax.text(0.5, 0.5, "no evaluation (set eval_steps and eval prompts)",
+                        ha="center", va="center", transform=ax.transAxes, fontsize=8,
+                        color="grey")
         ax.ticklabel_format(axis="y", useOffset=False)
         ax.set_title(label, fontsize=10)
         ax.set_xlabel("self-play iteration")
@@ -141,7 +154,7 @@ def plot_history(history: list[dict], path, title: str = "self-play run") -> Pat
             ax.set_xticks(steps)
         else:
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        if len(keys) > 1:
+        if len(keys) > 1 and ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8)
     resets = [h["step"] for h in history if h.get("reference_updated")]
     for ax in axes.flat:
