@@ -53,7 +53,7 @@ def _shard(items, rank, world):
 
 def _worker(variant, model_name, reps, n_prompts, k):
     from llm_adapter import MatrixOracle, SelfPlayConfig, SelfPlayTrainer
-    from llm_adapter.logprobs import encode
+    from llm_adapter.scoring.logprobs import encode
 
     model, tokenizer, prompts, completions = _setup(model_name, n_prompts, k)
     world = int(os.environ.get("WORLD_SIZE", 1))

@@ -1,6 +1,7 @@
 """Command line: ``python -m llm_adapter train|rollout --config run.yaml`` (or flags).
 
-The YAML file is flat: every :class:`~llm_adapter.config.SelfPlayConfig` field, plus the run keys
+The YAML file is flat: every :class:`~llm_adapter.trainer.config.SelfPlayConfig` field, plus the
+run keys
 of :data:`RUN_KEYS`:
 
 * ``model``: ``"tiny"`` (a random-init 2-layer Llama built in code), ``"smollm2"`` (the
@@ -17,7 +18,7 @@ of :data:`RUN_KEYS`:
   folder with a ``prompt`` column (default: the shipped prompts); ``num_prompts``: keep the
   first N; ``eval_dataset`` (same forms) or ``eval_prompts: N`` (hold out the last N prompts)
   for ``eval_steps``;
-* ``rollouts``: train on a rollout dataset (:mod:`llm_adapter.rollouts`) instead of generating;
+* ``rollouts``: train on a rollout dataset (:mod:`llm_adapter.data.rollouts`) instead of generating;
 * ``resume_from_checkpoint``: a ``checkpoint-<step>`` folder or ``true`` for the latest.
 
 ``rollout --output PATH`` writes the rollout dataset of the (initial) policy for the prompts
@@ -78,7 +79,7 @@ def _load_yaml(path) -> dict:
 def _dataset(spec, num_prompts, name="dataset"):
     from datasets import load_dataset, load_from_disk
 
-    from .prompts import prompt_dataset
+    from .data.prompts import prompt_dataset
 
     if spec is None:
         ds = prompt_dataset()
@@ -126,8 +127,8 @@ def _model(run):
 def _judge(spec, model, tokenizer, dtype=None):
     """The judge of ``spec`` (a reward model or an LLM judge loads in the run's ``dtype``)."""
     from . import models
-    from .frozen import AdapterDisabled, frozen_policy
-    from .oracles import LLMJudge
+    from .judges.oracles import LLMJudge
+    from .scoring.frozen import AdapterDisabled, frozen_policy
 
     if spec == "initial":
         initial = frozen_policy(model)
@@ -140,7 +141,7 @@ def _judge(spec, model, tokenizer, dtype=None):
     if isinstance(spec, dict) and "reward_model" in spec and set(spec) <= {"reward_model", "beta"}:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-        from .judges import RewardModelOracle
+        from .judges.adapters import RewardModelOracle
 
         path = spec["reward_model"]
         rm = AutoModelForSequenceClassification.from_pretrained(path, local_files_only=True,
@@ -156,9 +157,9 @@ def _judge(spec, model, tokenizer, dtype=None):
 
 def build_trainer(values: dict):
     """``(trainer, run keys)`` from one flat mapping of run keys and config fields."""
-    from .config import SelfPlayConfig
-    from .rollouts import load_rollouts
-    from .trainer import SelfPlayTrainer
+    from .data.rollouts import load_rollouts
+    from .trainer.config import SelfPlayConfig
+    from .trainer.selfplay import SelfPlayTrainer
 
     run = {k: default for k, (default, _) in RUN_KEYS.items()}
     cfg_values = {}
@@ -217,7 +218,7 @@ def _describe(help_text, default, choices=None) -> str:
 def _parser():
     import yaml
 
-    from .config import PAPER_SETTINGS, SelfPlayConfig
+    from .trainer.config import PAPER_SETTINGS, SelfPlayConfig
 
     ap = _Parser(prog="python -m llm_adapter",
                  description="Game-theoretic self-play fine-tuning of a causal LM.")
@@ -278,7 +279,7 @@ def main(argv=None) -> int:
             where = output if command == "rollout" else cfg.output_dir
             print(f"{what} {run['model']} -> {where}", file=sys.stderr, flush=True)
         if command == "rollout":
-            from .rollouts import save_rollouts
+            from .data.rollouts import save_rollouts
 
             data = trainer.generate_rollouts()
             if trainer.accelerator.is_main_process:

@@ -24,10 +24,20 @@ import string
 from importlib import resources
 from pathlib import Path
 
-__all__ = ["load_model", "load_tokenizer", "hub_cache_dir", "enable_gradient_checkpointing",
-           "smollm2_gguf", "tiny_tokenizer", "tiny_causal_lm", "load_prompts", "format_prompts"]
+__all__ = ["is_peft_model", "load_model", "load_tokenizer", "hub_cache_dir",
+           "enable_gradient_checkpointing", "smollm2_gguf", "tiny_tokenizer", "tiny_causal_lm",
+           "load_prompts", "format_prompts"]
 
 _SPECIALS = ["<pad>", "<unk>", "<s>", "</s>"]
+
+
+def is_peft_model(model) -> bool:
+    """True for a ``peft.PeftModel`` (checked without importing peft if it is not loaded)."""
+    try:
+        from peft import PeftModel
+    except ImportError:  # pragma: no cover - peft is part of the llm extra
+        return False
+    return isinstance(model, PeftModel)
 
 
 def smollm2_gguf() -> Path:
@@ -158,7 +168,6 @@ def enable_gradient_checkpointing(model, use_reentrant: bool = False):
     ``model.train()`` (``model.eval()`` silently turns checkpointing off). Raises ``ValueError``
     for a model that does not support it.
     """
-    from .checkpoint import is_peft_model
 
     base = model.get_base_model() if is_peft_model(model) else model
     if not getattr(base, "supports_gradient_checkpointing", False):
@@ -221,7 +230,8 @@ def load_prompts(n: int | None = None) -> list[str]:
 
 def format_prompts(tokenizer, prompts, system: str | None = None) -> list[str]:
     """Wrap raw prompts in the tokenizer's chat template (if it has one), ready for generation;
-    the same as :func:`llm_adapter.prompts.prepare_prompts` ``(prompts, tokenizer, system)``."""
-    from .prompts import prepare_prompts
+    the same as :func:`llm_adapter.data.prompts.prepare_prompts` ``(prompts, tokenizer,
+    system)``."""
+    from .data.prompts import prepare_prompts
 
     return prepare_prompts(list(prompts), tokenizer, system)

@@ -268,7 +268,7 @@ class LMAdvisor:
 
     For task ``x`` the advisor reads ``template.format(question=...)`` and scores each signal
     text as a completion; ``pi(signal | x)`` is the softmax of the summed completion log-probs
-    (:func:`llm_adapter.logprobs.completion_logps`). Signal ``j`` recommends category ``j``.
+    (:func:`llm_adapter.scoring.logprobs.completion_logps`). Signal ``j`` recommends category ``j``.
     """
 
     def __init__(self, model, tokenizer, signal_texts: Sequence[str],
@@ -285,7 +285,7 @@ class LMAdvisor:
         """``[N, signals]``: the advisor LM's distribution over the signal texts per task."""
         import torch
 
-        from .logprobs import completion_logps, encode
+        from .scoring.logprobs import completion_logps, encode
 
         k = len(self.signal_texts)
         prompts = [self.template.format(question=t.question) for t in tasks for _ in range(k)]

@@ -7,7 +7,7 @@ lexicographically: ``index = sum_l token_l * vocab_size^(length-1-l)``.
 
 :func:`lifted_preference` turns a preference matrix over response classes (e.g. the COMAL 3x3
 game) into one over whole responses. :func:`exact_self_play` and :func:`sampled_self_play` run
-the self-play loop of :mod:`llm_adapter.trainer` on the toy LM: the rule gives target
+the self-play loop of :mod:`llm_adapter.trainer.selfplay` on the toy LM: the rule gives target
 log-ratios, a pairwise loss of :mod:`llm_adapter.losses` is minimised with a ``torch.optim``
 optimiser, and the next ``pi_t`` is the trained model.
 """

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from llm_adapter import MatrixOracle, SelfPlayConfig, SelfPlayTrainer, TrainerCallback, models
-from llm_adapter.logprobs import completion_logps, encode
+from llm_adapter.scoring.logprobs import completion_logps, encode
 
 PROMPTS = ["hello there", "what is up", "tell me", "why not"]
 # COMAL 3x3 preferences (Liu et al. 2024, Sec. 4) over classes = first token id mod 3

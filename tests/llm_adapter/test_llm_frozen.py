@@ -1,4 +1,4 @@
-"""Frozen policies without per-step weight traffic (llm_adapter.frozen).
+"""Frozen policies without per-step weight traffic (llm_adapter.scoring.frozen).
 
 Each frozen policy is checked against today's WeightSnapshot taken at the same moment (the
 log-probs must agree to 1e-6 after the live weights moved, and differ from the live model's),
@@ -9,9 +9,10 @@ import pytest
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from llm_adapter import frozen, models
-from llm_adapter.frozen import AdapterDisabled, AdapterSnapshot, FrozenCopy, frozen_logps
-from llm_adapter.logprobs import WeightSnapshot, completion_logps, encode
+from llm_adapter import models
+from llm_adapter.scoring import frozen
+from llm_adapter.scoring.frozen import AdapterDisabled, AdapterSnapshot, FrozenCopy, frozen_logps
+from llm_adapter.scoring.logprobs import WeightSnapshot, completion_logps, encode
 
 peft = pytest.importorskip("peft")
 

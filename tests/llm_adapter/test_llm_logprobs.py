@@ -6,7 +6,7 @@ import sys
 import pytest
 import torch
 
-from llm_adapter import logprobs
+from llm_adapter.scoring import logprobs
 
 
 def _reference_logp(model, tokenizer, prompt, completion):

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from gametheory import rules
-from llm_adapter import losses, oracles
+from llm_adapter import losses
+from llm_adapter.judges import oracles
 
 
 def _t(*v):

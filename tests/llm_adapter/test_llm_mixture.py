@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from llm_adapter import SelfPlayConfig, WeightSnapshot, models
-from llm_adapter.mixture import GeometricMixtureProcessor
-from llm_adapter.sampling import generate, pad_prompts, row_seed
+from llm_adapter.sampling.mixture import GeometricMixtureProcessor
+from llm_adapter.sampling.sampler import generate, pad_prompts, row_seed
 
 TEXTS = ["hello there what is up", "tell me", "a b c d e f g h i j k"]
 

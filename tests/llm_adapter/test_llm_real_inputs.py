@@ -8,8 +8,8 @@ from tokenizers import Tokenizer, processors
 from transformers import LlamaConfig, LlamaForSequenceClassification, PreTrainedTokenizerFast
 
 from llm_adapter import PairwiseJudge, SelfPlayConfig, SelfPlayTrainer, losses, models
-from llm_adapter.judges import RewardModelOracle
-from llm_adapter.rollouts import load_rollouts, save_rollouts
+from llm_adapter.data.rollouts import load_rollouts, save_rollouts
+from llm_adapter.judges.adapters import RewardModelOracle
 
 BOS = 2  # "<s>" in models.tiny_tokenizer
 # A Llama / Mistral style template: it writes BOS itself, and the tokenizer adds one too.

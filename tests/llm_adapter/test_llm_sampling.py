@@ -1,4 +1,4 @@
-"""Seeded, batch-invariant sampling on the scores' device (llm_adapter.sampling)."""
+"""Seeded, batch-invariant sampling on the scores' device (llm_adapter.sampling.sampler)."""
 
 import contextlib
 import copy
@@ -10,9 +10,10 @@ import pytest
 import torch
 from scipy import stats
 
-from llm_adapter import models, sampling
-from llm_adapter.mixture import GeometricMixtureProcessor
-from llm_adapter.sampling import SeededSampler, generate, row_seed
+from llm_adapter import models
+from llm_adapter.sampling import sampler as sampling
+from llm_adapter.sampling.mixture import GeometricMixtureProcessor
+from llm_adapter.sampling.sampler import SeededSampler, generate, row_seed
 
 TEXTS = ["hello there what is up", "tell me", "a b c d e f g h i j k"]
 

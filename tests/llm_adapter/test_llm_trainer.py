@@ -6,7 +6,8 @@ import csv
 import pytest
 import torch
 
-from llm_adapter import MatrixOracle, SelfPlayConfig, SelfPlayTrainer, frozen, models
+from llm_adapter import MatrixOracle, SelfPlayConfig, SelfPlayTrainer, models
+from llm_adapter.scoring import frozen
 
 PROMPTS = ["hello there", "what is up", "tell me"]
 # COMAL 3x3 preferences (Liu et al. 2024, Sec. 4) over classes = first token id mod 3

@@ -10,8 +10,9 @@ import types
 import pytest
 import torch
 
-from llm_adapter import callbacks, checkpoint, models, schedules, tracking
-from llm_adapter.logprobs import completion_logps, encode
+from llm_adapter import models
+from llm_adapter.scoring.logprobs import completion_logps, encode
+from llm_adapter.trainer import callbacks, checkpoint, schedules, tracking
 
 PROMPTS = ["hello there", "what is up", "tell me", "why not"]
 COMPLETIONS = ["a reply", "no", "sure thing", "x"]

@@ -12,11 +12,11 @@ from llm_adapter import (
     SelfPlayConfig,
     SelfPlayTrainer,
     TrainerCallback,
-    checkpoint,
     cli,
     models,
 )
-from llm_adapter.logprobs import completion_logps, encode
+from llm_adapter.scoring.logprobs import completion_logps, encode
+from llm_adapter.trainer import checkpoint
 
 PROMPTS = ["hello there", "what is up", "tell me", "why not"]
 # COMAL 3x3 preferences (Liu et al. 2024, Sec. 4) over classes = first token id mod 3

@@ -8,12 +8,13 @@ Each iteration ``t`` of :class:`SelfPlayTrainer` (``max_steps`` of them):
    ``per_device_batch_size * gradient_accumulation_steps * num_processes`` prompts);
 2. **generate**: samples ``num_generations`` responses per prompt from ``pi_t`` (or, for
    Nash-MD, from the token-level geometric mixture ``pi_t^(1-eta tau) pi_ref^(eta tau)``), each
-   response from its own seed (:mod:`llm_adapter.sampling`; the seed is a function of the run
+   response from its own seed (:mod:`llm_adapter.sampling.sampler`; the seed is a function of the
+   run
    seed, the generation, the prompt's dataset index and epoch), so the samples do not depend on
    how the batch is split across processes. With ``steps_per_generation = S > 1`` (SPPO:
    ``"epoch"``) the prompts of ``S`` iterations are generated, judged and scored at once with
    the same frozen ``pi_t``, and the next ``S`` iterations train on them. A rollout dataset
-   (:mod:`llm_adapter.rollouts`) replaces this phase by responses from any engine;
+   (:mod:`llm_adapter.data.rollouts`) replaces this phase by responses from any engine;
 3. **judge**: ``P_hat(y > pi_t)`` as row means of the ``K x K`` preference matrix of each
    prompt (a pointwise judge such as a reward model scores each response once);
 4. **score**: log-probs of the samples under the frozen ``pi_t`` (at generation) and under the
@@ -26,12 +27,13 @@ Each iteration ``t`` of :class:`SelfPlayTrainer` (``max_steps`` of them):
 
 Only the main process logs (``report_to``), saves and plots. Logged per iteration: the loss,
 ``kl_to_ref`` = ``KL(pi_t || pi_ref)`` (rules with a reference) and ``kl_step`` =
-``KL(pi_t || pi_{t+1})`` (k3 estimates on the samples, never negative: :mod:`llm_adapter.kl`),
+``KL(pi_t || pi_{t+1})`` (k3 estimates on the samples, never negative:
+:mod:`llm_adapter.scoring.kl`),
 response length, tokens per second, and the seconds of each phase (``generate_seconds``,
 ``judge_seconds``, ``score_seconds``, ``train_seconds``). Every ``eval_steps`` iterations
 :meth:`SelfPlayTrainer.evaluate` logs the win rate of fresh samples against the initial
 policy's on the eval prompts (``eval_win_rate_vs_initial``, with its standard error) and
-``eval_kl_to_initial``. Checkpoints: :mod:`llm_adapter.checkpoint`.
+``eval_kl_to_initial``. Checkpoints: :mod:`llm_adapter.trainer.checkpoint`.
 """
 
 from __future__ import annotations
@@ -48,18 +50,19 @@ import torch
 from accelerate import Accelerator
 from accelerate.utils import DistributedType, GradientAccumulationPlugin, gather_object
 
-from . import checkpoint, losses, models
+from .. import losses, models
+from ..data.prompts import conversation, prepare_prompts, prompt_token_ids
+from ..data.rollouts import check_rollouts, is_rollout_dataset
+from ..judges.adapters import as_oracle
+from ..judges.oracles import estimate_win_rates, is_pointwise, score_groups, win_rates_from_scores
+from ..sampling.mixture import GeometricMixtureProcessor
+from ..sampling.sampler import generate, pad_prompts, row_seed
+from ..scoring.frozen import AdapterSnapshot, FrozenCopy, frozen_policy
+from ..scoring.kl import k3_kl
+from ..scoring.logprobs import _check_prompts, completion_logps, encode
+from . import checkpoint
 from .callbacks import CallbackHandler
 from .config import ALGORITHMS, EPOCH, SelfPlayConfig
-from .frozen import AdapterSnapshot, FrozenCopy, frozen_policy
-from .judges import as_oracle
-from .kl import k3_kl
-from .logprobs import _check_prompts, completion_logps, encode
-from .mixture import GeometricMixtureProcessor
-from .oracles import estimate_win_rates, is_pointwise, score_groups, win_rates_from_scores
-from .prompts import conversation, prepare_prompts, prompt_token_ids
-from .rollouts import check_rollouts, is_rollout_dataset
-from .sampling import generate, pad_prompts, row_seed
 from .schedules import make_scheduler
 from .tracking import make_trackers, plot_history
 
@@ -101,20 +104,23 @@ class SelfPlayTrainer:
     """Self-play trainer for ``model`` (a ``transformers`` causal LM, optionally PEFT-wrapped).
 
     ``tokenizer`` (or ``processing_class``, TRL's name): the policy's tokenizer.
-    ``judge``: an oracle, a pairwise judge or a reward model (:func:`llm_adapter.judges.as_oracle`;
+    ``judge``: an oracle, a pairwise judge or a reward model
+    (:func:`llm_adapter.judges.adapters.as_oracle`;
     ``reward_tokenizer`` is a reward model's own tokenizer).
     ``train_dataset``: a ``datasets.Dataset`` with a ``prompt`` column or a list of prompts
-    (chat-templated when the tokenizer has a template; :func:`llm_adapter.prompts.prepare_prompts`),
-    or a rollout dataset (``prompt`` and ``completions`` columns, :mod:`llm_adapter.rollouts`):
+    (chat-templated when the tokenizer has a template;
+    :func:`llm_adapter.data.prompts.prepare_prompts`),
+    or a rollout dataset (``prompt`` and ``completions`` columns, :mod:`llm_adapter.data.rollouts`):
     the trainer then trains on those responses instead of generating.
     ``eval_dataset``: prompts for :meth:`evaluate` (every ``args.eval_steps`` iterations).
-    ``args``: a :class:`~llm_adapter.config.SelfPlayConfig` (default: MPO's settings).
+    ``args``: a :class:`~llm_adapter.trainer.config.SelfPlayConfig` (default: MPO's settings).
     ``accelerator``: an ``accelerate.Accelerator`` to use instead of the one built from ``args``.
     ``peft_config``: a ``peft`` config; the model is wrapped with ``get_peft_model`` first.
-    ``callbacks``: :class:`~llm_adapter.callbacks.TrainerCallback` instances or classes.
+    ``callbacks``: :class:`~llm_adapter.trainer.callbacks.TrainerCallback` instances or classes.
 
     Frozen policies (the initial policy, the reference / magnet) are what is cheapest
-    (:mod:`llm_adapter.frozen`): for a LoRA model the base model with the adapter disabled and
+    (:mod:`llm_adapter.scoring.frozen`): for a LoRA model the base model with the adapter disabled
+    and
     snapshots of the adapter weights on the device; for full fine-tuning a frozen copy resident
     on the device (``frozen_offload``: in host memory). Without eval prompts the initial copy
     of a fully fine-tuned model is reused as the reference once the reference first moves, so
@@ -251,7 +257,7 @@ class SelfPlayTrainer:
     @torch.no_grad()
     def _token_logps(self, prompt_ids, completions, policy=None):
         """Per-token log-probs ``[R, T]`` (float32, or float64 for a float64 model) and mask
-        under the current weights or the frozen ``policy`` (:mod:`llm_adapter.frozen`)."""
+        under the current weights or the frozen ``policy`` (:mod:`llm_adapter.scoring.frozen`)."""
         ctx = policy.scoring(self.unwrapped) if policy is not None else (
             contextlib.nullcontext(self.unwrapped))
         with ctx as scorer:
@@ -261,9 +267,11 @@ class SelfPlayTrainer:
     @torch.no_grad()
     def sample(self, prompts, k: int, seeds, mixture=None, model=None) -> list[list[list[int]]]:
         """``k`` responses per prompt from the current policy (``seeds``: one per response,
-        prompt-major). ``prompts``: strings / :class:`~llm_adapter.prompts.Prompt` s or token-id
+        prompt-major). ``prompts``: strings / :class:`~llm_adapter.data.prompts.Prompt` s or
+        token-id
         lists. ``mixture=(frozen policy, beta)`` samples Nash-MD's geometric mixture
-        ``pi^(1-beta) frozen^beta`` instead (:mod:`llm_adapter.mixture`; the frozen policy's
+        ``pi^(1-beta) frozen^beta`` instead (:mod:`llm_adapter.sampling.mixture`; the frozen
+        policy's
         forward keeps its own KV cache). ``model``: another module to sample from (a frozen
         copy)."""
         _check_prompts(prompts, allow_ids=True)
@@ -582,7 +590,7 @@ class SelfPlayTrainer:
     # ------------------------------------------------------------------ rollout datasets
     @torch.no_grad()
     def generate_rollouts(self, prompts=None, generation: int = 0):
-        """A rollout dataset (:mod:`llm_adapter.rollouts`) of the current policy: for every
+        """A rollout dataset (:mod:`llm_adapter.data.rollouts`) of the current policy: for every
         prompt of ``prompts`` (default: the train prompts), in order, ``num_generations``
         responses with their sequence log-probs and, for a pointwise judge, their scores.
 

@@ -14,7 +14,7 @@ attention mask extended by ones and ``position_ids = clamp(cumsum(mask) - 1, 0)`
 a left-padded row would have without padding), so each step costs one token's forward instead of
 the whole prefix's. The reference may be a separate module, or the resident module under a
 context manager: ``lambda: snapshot.swapped_in(model)`` swaps the frozen weights of a
-:class:`~llm_adapter.logprobs.WeightSnapshot` in (and the live ones back after) around each
+:class:`~llm_adapter.scoring.logprobs.WeightSnapshot` in (and the live ones back after) around each
 reference forward; ``model.disable_adapter`` scores a PEFT model's base model. The mixing uses
 :func:`gametheory.rules.geometric_mixture`, the function the JAX Nash-MD solver uses.
 """
@@ -62,7 +62,8 @@ class GeometricMixtureProcessor(LogitsProcessor):
     [0, 1] (``beta = eta * tau``); ``beta == 0`` returns the current log-softmax without a
     reference forward. ``prompt_mask``: ``[R, P]`` attention mask of the left-padded prompts,
     one row per generated sequence (``k`` rows per prompt, prompt-major, as
-    :func:`llm_adapter.sampling.generate` lays them out; :func:`~llm_adapter.sampling.pad_prompts`
+    :func:`llm_adapter.sampling.sampler.generate` lays them out;
+    :func:`~llm_adapter.sampling.sampler.pad_prompts`
     builds it); generated tokens are always attended. ``context``: optional zero-argument
     callable returning a context manager entered around each reference forward.
     ``use_cache=False`` recomputes the whole prefix at every token (quadratic; for models without
@@ -74,7 +75,7 @@ class GeometricMixtureProcessor(LogitsProcessor):
     (float64 for float64 scores).
 
     The old signature ``(model, reference_snapshot, beta, prompt_mask)`` (a
-    :class:`~llm_adapter.logprobs.WeightSnapshot` as second argument) still works: it means
+    :class:`~llm_adapter.scoring.logprobs.WeightSnapshot` as second argument) still works: it means
     ``reference_model=model, context=lambda: reference_snapshot.swapped_in(model)``.
     """
 

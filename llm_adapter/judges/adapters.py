@@ -3,7 +3,7 @@
 The trainer's ``judge`` argument takes any of
 
 * an **oracle**: a batched callable ``oracle(prompts, a, b) -> Tensor[B]`` of probabilities in
-  ``[0, 1]`` on token-id responses (:mod:`llm_adapter.oracles`: ``MatrixOracle``,
+  ``[0, 1]`` on token-id responses (:mod:`llm_adapter.judges.oracles`: ``MatrixOracle``,
   ``BradleyTerryOracle``, ``LLMJudge``);
 * a **pairwise judge** on text: :class:`PairwiseJudge` wraps ``fn(prompts, a_texts, b_texts)``
   returning probabilities (or 0/1 verdicts), and any object with TRL's judge interface
@@ -22,8 +22,8 @@ from collections.abc import Callable
 
 import torch
 
+from ..data.prompts import conversation, plain_text, prompt_token_ids
 from .oracles import BradleyTerryOracle, _check_batch, check_preferences
-from .prompts import conversation, plain_text, prompt_token_ids
 
 __all__ = ["PairwiseJudge", "RewardModelOracle", "as_oracle"]
 
@@ -89,7 +89,7 @@ class RewardModelOracle(BradleyTerryOracle):
     ``reward_model``: a ``transformers`` ``*ForSequenceClassification`` with ``num_labels == 1``;
     ``reward_tokenizer``: its tokenizer; ``policy_tokenizer`` decodes token-id responses.
     The reward model reads the conversation through *its own* tokenizer: with a chat template
-    the prompt's messages (:func:`llm_adapter.prompts.conversation`) plus an assistant turn
+    the prompt's messages (:func:`llm_adapter.data.prompts.conversation`) plus an assistant turn
     holding the response are rendered by that template and tokenised without added specials;
     without one it reads the prompt's plain text followed by the response, with its tokenizer's
     specials. A reward tokenizer without a pad token gets its EOS as pad (and the model's

@@ -52,12 +52,12 @@ def _as_callback(cb) -> TrainerCallback:
         if issubclass(cb, TrainerCallback):
             return cb()
         raise ValueError(f"callback {cb.__qualname__} is a class that does not subclass "
-                         "llm_adapter.callbacks.TrainerCallback; subclass it and override the "
-                         "hooks you need.")
+                         "llm_adapter.trainer.callbacks.TrainerCallback; subclass it and "
+                         "override the hooks you need.")
     if isinstance(cb, TrainerCallback):
         return cb
     raise ValueError(f"callback {cb!r} (a {type(cb).__name__}) is not a TrainerCallback; pass "
-                     "instances or subclasses of llm_adapter.callbacks.TrainerCallback.")
+                     "instances or subclasses of llm_adapter.trainer.callbacks.TrainerCallback.")
 
 
 class CallbackHandler:

@@ -99,7 +99,7 @@ def _is_real(v) -> bool:
 
 @dataclasses.dataclass
 class SelfPlayConfig:
-    """Hyper-parameters of :class:`~llm_adapter.trainer.SelfPlayTrainer`.
+    """Hyper-parameters of :class:`~llm_adapter.trainer.selfplay.SelfPlayTrainer`.
 
     Batching: one self-play iteration (``max_steps`` of them) draws a global batch of
     ``per_device_batch_size * gradient_accumulation_steps * num_processes`` prompts, samples

@@ -11,7 +11,7 @@ in ``[0, 1]``; it should satisfy ``P(a > b) + P(b > a) = 1``. Provided:
   bias cancels (hence ``P(a>b) + P(b>a) = 1`` exactly).
 
 An oracle that is a *pointwise scorer* (a reward: :class:`BradleyTerryOracle` and the reward
-models of :mod:`llm_adapter.judges`) has ``score(prompts, responses) -> [B]`` and
+models of :mod:`llm_adapter.judges.adapters`) has ``score(prompts, responses) -> [B]`` and
 ``preference_from_scores(s_a, s_b)``: it scores each response once and the ``K x K`` matrix is
 formed from the ``K`` scores, so a judge call costs ``K`` rows per prompt, not ``K (K - 1)``.
 Pairwise judges get all pairs of a whole batch in one call (they batch internally).
@@ -28,9 +28,9 @@ from typing import Protocol
 
 import torch
 
-from .logprobs import _check_prompts
-from .losses import win_rates_from_matrix
-from .prompts import plain_text
+from ..data.prompts import plain_text
+from ..losses import win_rates_from_matrix
+from ..scoring.logprobs import _check_prompts
 
 __all__ = ["PreferenceOracle", "MatrixOracle", "BradleyTerryOracle", "LLMJudge",
            "preference_matrix", "estimate_win_rates", "check_preferences", "is_pointwise",
@@ -138,7 +138,7 @@ class LLMJudge:
     ``symmetrise=False`` asks once, in the given order (half the judge rows; position bias then
     stays in the verdicts). ``cache=True`` memoises verdicts (the judge is a fixed function of
     its input text). The question shown is the prompt's plain text
-    (:func:`llm_adapter.prompts.plain_text`), not the policy's chat template.
+    (:func:`llm_adapter.data.prompts.plain_text`), not the policy's chat template.
     ``context`` is an optional context-manager factory entered around the judge's forward pass,
     e.g. ``model.disable_adapter`` to judge with the base model of a PEFT model being trained.
     """

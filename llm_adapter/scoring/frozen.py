@@ -1,7 +1,8 @@
 """Frozen policies (the initial policy pi_0, a reference, a magnet, pi_t) with one resident model
 and no per-step host <-> device traffic.
 
-Self-play scores every batch under one or two frozen policies. :class:`~llm_adapter.logprobs.
+Self-play scores every batch under one or two frozen policies.
+:class:`~llm_adapter.scoring.logprobs.
 WeightSnapshot` keeps a frozen policy as a *host* copy of the trainable weights and swaps it into
 the resident model for each scoring forward: for full fine-tuning of a 7B model that is tens of
 GB of host <-> device copies per step. This module gives the cheapest correct alternative for
@@ -34,7 +35,7 @@ from typing import Protocol, runtime_checkable
 import torch
 from torch import Tensor
 
-from .checkpoint import is_peft_model
+from ..models import is_peft_model
 from .logprobs import _local, completion_logps
 
 __all__ = ["FrozenPolicy", "AdapterDisabled", "AdapterSnapshot", "FrozenCopy", "frozen_policy",
@@ -396,8 +397,9 @@ def frozen_policy(model: torch.nn.Module, kind: str = "auto", at_init: bool = Tr
 
 def frozen_logps(policy: FrozenPolicy, model: torch.nn.Module, batch: dict,
                  per_token: bool = False):
-    """:func:`~llm_adapter.logprobs.completion_logps` of ``batch`` (the output of
-    :func:`~llm_adapter.logprobs.encode`, on the model's device) under the frozen ``policy``,
+    """:func:`~llm_adapter.scoring.logprobs.completion_logps` of ``batch`` (the output of
+    :func:`~llm_adapter.scoring.logprobs.encode`, on the model's device) under the frozen
+    ``policy``,
     without gradients: ``[B]``, or ``([B, T-1], mask)`` with ``per_token``."""
     with torch.no_grad(), policy.scoring(model) as scorer:
         return completion_logps(scorer, batch["input_ids"], batch["attention_mask"],

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 
 import torch
 
-from .prompts import prompt_token_ids
+from ..data.prompts import prompt_token_ids
 
 __all__ = ["encode", "completion_logps", "concatenated_logps", "WeightSnapshot",
            "LogProbCache"]
@@ -51,8 +51,8 @@ def encode(tokenizer, prompts: Sequence[str], completions: Sequence, add_eos: bo
     """Right-padded ``prompt + completion`` rows.
 
     ``prompts[i]`` is a string or a list of token ids; strings are tokenised by
-    :func:`llm_adapter.prompts.prompt_token_ids` (special tokens exactly once: a chat-templated
-    :class:`~llm_adapter.prompts.Prompt` without added specials, plain text with them).
+    :func:`llm_adapter.data.prompts.prompt_token_ids` (special tokens exactly once: a chat-templated
+    :class:`~llm_adapter.data.prompts.Prompt` without added specials, plain text with them).
     ``completions[i]`` is a string (tokenised without special tokens) or a list of token ids
     (e.g. straight from ``generate``). ``add_eos`` appends ``tokenizer.eos_token_id`` unless the
     completion already ends with it. Returns ``input_ids, attention_mask, completion_mask``, all

@@ -32,20 +32,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..models import is_peft_model
+
 __all__ = ["is_peft_model", "save_model", "load_model_weights", "save_state", "load_state",
            "latest_checkpoint", "rotate_checkpoints", "sorted_checkpoints", "save_merged_model",
            "STATE_FILE"]
 
 STATE_FILE = "selfplay_state.pt"
-
-
-def is_peft_model(model) -> bool:
-    """True for a ``peft.PeftModel`` (checked without importing peft if it is not loaded)."""
-    try:
-        from peft import PeftModel
-    except ImportError:  # pragma: no cover - peft is part of the llm extra
-        return False
-    return isinstance(model, PeftModel)
 
 
 def save_model(model, tokenizer, path, state_dict=None, is_main_process: bool = True) -> Path:
@@ -121,7 +114,8 @@ def save_state(path, state: dict, optimizer, reference, initial, scaler=None) ->
 
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
-    # frozen policies (llm_adapter.frozen): their state_dict is what restores them (empty for a
+    # frozen policies (llm_adapter.scoring.frozen): their state_dict is what restores them (empty
+    # for a
     # disabled adapter: the base model is part of the model folder)
     save_file({n: t.contiguous() for n, t in reference.state_dict().items()},
               str(path / "reference.safetensors"))

@@ -20,7 +20,7 @@ column              content
 
 Every row holds the same ``K`` (the trainer's ``num_generations``). ``python -m llm_adapter
 rollout`` writes one with the built-in sampler (:meth:`SelfPlayTrainer.generate_rollouts
-<llm_adapter.trainer.SelfPlayTrainer.generate_rollouts>`); ``python -m llm_adapter train
+<llm_adapter.trainer.selfplay.SelfPlayTrainer.generate_rollouts>`); ``python -m llm_adapter train
 --rollouts PATH`` trains from one. vLLM or any other engine writes the same columns (token ids
 from its own tokenizer run, or text). Files: a ``save_to_disk`` folder, ``.jsonl``, ``.json``
 or ``.parquet``.

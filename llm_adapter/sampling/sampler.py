@@ -19,7 +19,7 @@ token, so greedy decoding emits exactly that token. Sampling is pure ancestral s
 
 :func:`generate` left-pads prompt token ids into one batch and runs ``model.generate`` with the
 sampler; :func:`pad_prompts` gives the same padded batch (e.g. for the prompt mask of
-:class:`~llm_adapter.mixture.GeometricMixtureProcessor`).
+:class:`~llm_adapter.sampling.mixture.GeometricMixtureProcessor`).
 """
 
 from __future__ import annotations
