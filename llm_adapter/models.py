@@ -230,8 +230,8 @@ def load_prompts(n: int | None = None) -> list[str]:
 
 def format_prompts(tokenizer, prompts, system: str | None = None) -> list[str]:
     """Wrap raw prompts in the tokenizer's chat template (if it has one), ready for generation;
-    the same as :func:`llm_adapter.data.prompts.prepare_prompts` ``(prompts, tokenizer,
-    system)``."""
+    the same as :func:`~llm_adapter.data.prompts.prepare_prompts`
+    ``(prompts, tokenizer, system)``."""
     from .data.prompts import prepare_prompts
 
     return prepare_prompts(list(prompts), tokenizer, system)

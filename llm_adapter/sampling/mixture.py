@@ -62,9 +62,9 @@ class GeometricMixtureProcessor(LogitsProcessor):
     [0, 1] (``beta = eta * tau``); ``beta == 0`` returns the current log-softmax without a
     reference forward. ``prompt_mask``: ``[R, P]`` attention mask of the left-padded prompts,
     one row per generated sequence (``k`` rows per prompt, prompt-major, as
-    :func:`llm_adapter.sampling.sampler.generate` lays them out;
-    :func:`~llm_adapter.sampling.sampler.pad_prompts`
-    builds it); generated tokens are always attended. ``context``: optional zero-argument
+    :func:`~llm_adapter.sampling.sampler.generate` lays them out;
+    :func:`~llm_adapter.sampling.sampler.pad_prompts` builds it); generated tokens are always
+    attended. ``context``: optional zero-argument
     callable returning a context manager entered around each reference forward.
     ``use_cache=False`` recomputes the whole prefix at every token (quadratic; for models without
     cache support and for checking).

@@ -2,11 +2,10 @@
 and no per-step host <-> device traffic.
 
 Self-play scores every batch under one or two frozen policies.
-:class:`~llm_adapter.scoring.logprobs.
-WeightSnapshot` keeps a frozen policy as a *host* copy of the trainable weights and swaps it into
-the resident model for each scoring forward: for full fine-tuning of a 7B model that is tens of
-GB of host <-> device copies per step. This module gives the cheapest correct alternative for
-each setting:
+:class:`~llm_adapter.scoring.logprobs.WeightSnapshot` keeps a frozen policy as a *host* copy of
+the trainable weights and swaps it into the resident model for each scoring forward: for full
+fine-tuning of a 7B model that is tens of GB of host <-> device copies per step. This module gives
+the cheapest correct alternative for each setting:
 
 * :class:`AdapterDisabled` - a PEFT model whose frozen policy is the base model (the adapter had
   no effect when the policy was taken, e.g. LoRA's default init with ``B = 0``): score inside
@@ -399,8 +398,7 @@ def frozen_logps(policy: FrozenPolicy, model: torch.nn.Module, batch: dict,
                  per_token: bool = False):
     """:func:`~llm_adapter.scoring.logprobs.completion_logps` of ``batch`` (the output of
     :func:`~llm_adapter.scoring.logprobs.encode`, on the model's device) under the frozen
-    ``policy``,
-    without gradients: ``[B]``, or ``([B, T-1], mask)`` with ``per_token``."""
+    ``policy``, without gradients: ``[B]``, or ``([B, T-1], mask)`` with ``per_token``."""
     with torch.no_grad(), policy.scoring(model) as scorer:
         return completion_logps(scorer, batch["input_ids"], batch["attention_mask"],
                                 batch["completion_mask"], per_token=per_token)

@@ -114,9 +114,8 @@ def save_state(path, state: dict, optimizer, reference, initial, scaler=None) ->
 
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
-    # frozen policies (llm_adapter.scoring.frozen): their state_dict is what restores them (empty
-    # for a
-    # disabled adapter: the base model is part of the model folder)
+    # frozen policies (llm_adapter.scoring.frozen): their state_dict is what restores them
+    # (empty for a disabled adapter: the base model is part of the model folder)
     save_file({n: t.contiguous() for n, t in reference.state_dict().items()},
               str(path / "reference.safetensors"))
     save_file({n: t.contiguous() for n, t in initial.state_dict().items()},

@@ -8,10 +8,9 @@ Each iteration ``t`` of :class:`SelfPlayTrainer` (``max_steps`` of them):
    ``per_device_batch_size * gradient_accumulation_steps * num_processes`` prompts);
 2. **generate**: samples ``num_generations`` responses per prompt from ``pi_t`` (or, for
    Nash-MD, from the token-level geometric mixture ``pi_t^(1-eta tau) pi_ref^(eta tau)``), each
-   response from its own seed (:mod:`llm_adapter.sampling.sampler`; the seed is a function of the
-   run
-   seed, the generation, the prompt's dataset index and epoch), so the samples do not depend on
-   how the batch is split across processes. With ``steps_per_generation = S > 1`` (SPPO:
+   response from its own seed (:mod:`llm_adapter.sampling.sampler`; the seed is a function of
+   the run seed, the generation, the prompt's dataset index and epoch), so the samples do not
+   depend on how the batch is split across processes. With ``steps_per_generation = S > 1`` (SPPO:
    ``"epoch"``) the prompts of ``S`` iterations are generated, judged and scored at once with
    the same frozen ``pi_t``, and the next ``S`` iterations train on them. A rollout dataset
    (:mod:`llm_adapter.data.rollouts`) replaces this phase by responses from any engine;
@@ -28,12 +27,11 @@ Each iteration ``t`` of :class:`SelfPlayTrainer` (``max_steps`` of them):
 Only the main process logs (``report_to``), saves and plots. Logged per iteration: the loss,
 ``kl_to_ref`` = ``KL(pi_t || pi_ref)`` (rules with a reference) and ``kl_step`` =
 ``KL(pi_t || pi_{t+1})`` (k3 estimates on the samples, never negative:
-:mod:`llm_adapter.scoring.kl`),
-response length, tokens per second, and the seconds of each phase (``generate_seconds``,
-``judge_seconds``, ``score_seconds``, ``train_seconds``). Every ``eval_steps`` iterations
-:meth:`SelfPlayTrainer.evaluate` logs the win rate of fresh samples against the initial
-policy's on the eval prompts (``eval_win_rate_vs_initial``, with its standard error) and
-``eval_kl_to_initial``. Checkpoints: :mod:`llm_adapter.trainer.checkpoint`.
+:mod:`llm_adapter.scoring.kl`), response length, tokens per second, and the seconds of each
+phase (``generate_seconds``, ``judge_seconds``, ``score_seconds``, ``train_seconds``). Every
+``eval_steps`` iterations :meth:`SelfPlayTrainer.evaluate` logs the win rate of fresh samples
+against the initial policy's on the eval prompts (``eval_win_rate_vs_initial``, with its
+standard error) and ``eval_kl_to_initial``. Checkpoints: :mod:`llm_adapter.trainer.checkpoint`.
 """
 
 from __future__ import annotations
@@ -105,13 +103,13 @@ class SelfPlayTrainer:
 
     ``tokenizer`` (or ``processing_class``, TRL's name): the policy's tokenizer.
     ``judge``: an oracle, a pairwise judge or a reward model
-    (:func:`llm_adapter.judges.adapters.as_oracle`;
-    ``reward_tokenizer`` is a reward model's own tokenizer).
+    (:func:`~llm_adapter.judges.adapters.as_oracle`; ``reward_tokenizer`` is a reward model's own
+    tokenizer).
     ``train_dataset``: a ``datasets.Dataset`` with a ``prompt`` column or a list of prompts
-    (chat-templated when the tokenizer has a template;
-    :func:`llm_adapter.data.prompts.prepare_prompts`),
-    or a rollout dataset (``prompt`` and ``completions`` columns, :mod:`llm_adapter.data.rollouts`):
-    the trainer then trains on those responses instead of generating.
+    (chat-templated when the tokenizer has a template:
+    :func:`~llm_adapter.data.prompts.prepare_prompts`), or a rollout dataset (``prompt`` and
+    ``completions`` columns, :mod:`llm_adapter.data.rollouts`): the trainer then trains on those
+    responses instead of generating.
     ``eval_dataset``: prompts for :meth:`evaluate` (every ``args.eval_steps`` iterations).
     ``args``: a :class:`~llm_adapter.trainer.config.SelfPlayConfig` (default: MPO's settings).
     ``accelerator``: an ``accelerate.Accelerator`` to use instead of the one built from ``args``.
@@ -119,12 +117,11 @@ class SelfPlayTrainer:
     ``callbacks``: :class:`~llm_adapter.trainer.callbacks.TrainerCallback` instances or classes.
 
     Frozen policies (the initial policy, the reference / magnet) are what is cheapest
-    (:mod:`llm_adapter.scoring.frozen`): for a LoRA model the base model with the adapter disabled
-    and
-    snapshots of the adapter weights on the device; for full fine-tuning a frozen copy resident
-    on the device (``frozen_offload``: in host memory). Without eval prompts the initial copy
-    of a fully fine-tuned model is reused as the reference once the reference first moves, so
-    at most one frozen copy is held.
+    (:mod:`llm_adapter.scoring.frozen`): for a LoRA model the base model with the adapter
+    disabled and snapshots of the adapter weights on the device; for full fine-tuning a frozen
+    copy resident on the device (``frozen_offload``: in host memory). Without eval prompts the
+    initial copy of a fully fine-tuned model is reused as the reference once the reference first
+    moves, so at most one frozen copy is held.
     """
 
     def __init__(self, model, tokenizer=None, judge=None, args: SelfPlayConfig | None = None,
@@ -268,12 +265,10 @@ class SelfPlayTrainer:
     def sample(self, prompts, k: int, seeds, mixture=None, model=None) -> list[list[list[int]]]:
         """``k`` responses per prompt from the current policy (``seeds``: one per response,
         prompt-major). ``prompts``: strings / :class:`~llm_adapter.data.prompts.Prompt` s or
-        token-id
-        lists. ``mixture=(frozen policy, beta)`` samples Nash-MD's geometric mixture
+        token-id lists. ``mixture=(frozen policy, beta)`` samples Nash-MD's geometric mixture
         ``pi^(1-beta) frozen^beta`` instead (:mod:`llm_adapter.sampling.mixture`; the frozen
-        policy's
-        forward keeps its own KV cache). ``model``: another module to sample from (a frozen
-        copy)."""
+        policy's forward keeps its own KV cache). ``model``: another module to sample from (a
+        frozen copy)."""
         _check_prompts(prompts, allow_ids=True)
         ids = [self._prompt_ids(p) for p in prompts]
         model = model if model is not None else self.unwrapped
