@@ -8,6 +8,7 @@ import torch
 
 from llm_adapter import MatrixOracle, SelfPlayConfig, SelfPlayTrainer, models
 from llm_adapter.scoring import frozen
+from llm_adapter.scoring.logprobs import completion_logps, encode
 
 PROMPTS = ["hello there", "what is up", "tell me"]
 # COMAL 3x3 preferences (Liu et al. 2024, Sec. 4) over classes = first token id mod 3
@@ -140,3 +141,14 @@ def test_bf16_mixed_precision_from_the_config(tokenizer, tmp_path):
     # autocast computes in bf16; the trained (master) weights stay float32
     assert all(p.dtype == torch.float32 for p in tr.model.parameters())
     assert any(not torch.equal(before[n], p) for n, p in tr.model.named_parameters())
+    # the frozen initial policy (a resident copy) is the untrained model under the same
+    # autocast, not the live weights
+    ids, comps = [tr._prompt_ids("hello")] * 2, [[5, 6, 7], [8, 9]]
+    frozen_tok, _ = tr._token_logps(ids, comps, tr.initial)
+    live_tok, _ = tr._token_logps(ids, comps)
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+        fresh_tok, _ = completion_logps(models.tiny_causal_lm(tokenizer, seed=0),
+                                        **encode(tokenizer, ids, comps, add_eos=False),
+                                        per_token=True)
+    torch.testing.assert_close(frozen_tok, fresh_tok, atol=1e-6, rtol=0)
+    assert not torch.allclose(frozen_tok, live_tok, atol=1e-3)
