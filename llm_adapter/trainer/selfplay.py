@@ -195,9 +195,10 @@ class SelfPlayTrainer:
             judge_model.to(accelerator.device)
         self.step_count = 0
         self.ref_version = 0
+        # the initial policy pi_0 (None once a full fine-tuning run without eval prompts has
+        # reused its frozen copy as the reference) and the reference / magnet
         self.initial = frozen_policy(self.unwrapped, offload=cfg.frozen_offload)
         self.reference = self.initial
-        self._initial_kept = True  # False once a full-FT initial copy became the reference
         self.initial_samples: dict = {}
         self.history: list[dict] = []
         self._buffer: list[dict] = []  # generated micro-batches not trained on yet
@@ -465,9 +466,9 @@ class SelfPlayTrainer:
             self.reference.update(model)  # in place, on the device
         elif checkpoint.is_peft_model(model):
             self.reference = AdapterSnapshot(model)
-        elif self.eval_prompts is None:  # the initial copy is not needed for evaluation
-            self.initial.update(model)
-            self._initial_kept = False
+        elif self.eval_prompts is None:  # pi_0 is not needed for evaluation: one copy
+            self.reference.update(model)
+            self.initial = None
         else:
             self.reference = FrozenCopy(model, offload=self.args.frozen_offload)
 
@@ -635,7 +636,7 @@ class SelfPlayTrainer:
         raw = prompts if prompts is not None else self.eval_prompts
         if raw is None:
             raise ValueError("no eval prompts: pass prompts= or eval_dataset= to the trainer.")
-        if not self._initial_kept:
+        if self.initial is None:
             raise ValueError("the initial policy's frozen copy was reused as the reference (full "
                              "fine-tuning without eval prompts keeps one copy); pass "
                              "eval_dataset= when building the trainer to evaluate later.")
@@ -717,9 +718,10 @@ class SelfPlayTrainer:
             state = {"step": self.step_count, "ref_version": self.ref_version,
                      "history": self.history, "config": self.args.to_dict(),
                      "consumed": self._consumed, "scheduler": self.scheduler.state_dict(),
-                     "initial_kept": self._initial_kept,
+                     "initial_kept": self.initial is not None,
                      "initial_samples": [[k, v] for k, v in self.initial_samples.items()]}
-            checkpoint.save_state(path, state, self.optimizer, self.reference, self.initial,
+            checkpoint.save_state(path, state, self.optimizer, self.reference,
+                                  self.initial if self.initial is not None else self.reference,
                                   acc.scaler)
         acc.wait_for_everyone()
         torch.save([_to_device(r, "cpu") for r in self._buffer],
@@ -745,14 +747,18 @@ class SelfPlayTrainer:
         self.optimizer.load_state_dict(loaded["optimizer"])
         if loaded["scaler"] is not None and self.accelerator.scaler is not None:
             self.accelerator.scaler.load_state_dict(loaded["scaler"])
-        self._initial_kept = state.get("initial_kept", True)
         model = self.unwrapped
         self.ref_version = state["ref_version"]
-        if self.ref_version == 0 or not self._initial_kept:
-            self.initial.load_state_dict(loaded["reference" if self.ref_version else "initial"])
-            self.reference = self.initial
+        frozen = self.initial if self.initial is not None else self.reference
+        if self.ref_version == 0:
+            frozen.load_state_dict(loaded["initial"])
+            self.initial = self.reference = frozen
+        elif not state.get("initial_kept", True):  # one frozen copy, now the reference
+            frozen.load_state_dict(loaded["reference"])
+            self.initial, self.reference = None, frozen
         else:
-            self.initial.load_state_dict(loaded["initial"])
+            frozen.load_state_dict(loaded["initial"])
+            self.initial = frozen
             self.reference = (AdapterSnapshot(model) if checkpoint.is_peft_model(model)
                               else FrozenCopy(model, offload=self.args.frozen_offload))
             self.reference.load_state_dict(loaded["reference"])

@@ -15,14 +15,24 @@ def _oracle():
     return MatrixOracle(PREFS, classify=lambda ids: ids[0] % 3)
 
 
-def _trainer(tokenizer, tmp_path, model=None, **kw):
+def _trainer(tokenizer, tmp_path, model=None, eval_dataset=None, **kw):
     base = dict(output_dir=str(tmp_path), algorithm="mpo", eta=1.0, temp=0.1,
                 ref_update_steps=2, num_generations=3, per_device_batch_size=2,
                 learning_rate=1e-2, max_new_tokens=6, seed=3, max_steps=3)
     base.update(kw)
     model = model if model is not None else models.tiny_causal_lm(tokenizer, seed=0)
     return SelfPlayTrainer(model, tokenizer, _oracle(), SelfPlayConfig(**base),
-                           train_dataset=PROMPTS)
+                           train_dataset=PROMPTS, eval_dataset=eval_dataset)
+
+
+def _lora(tokenizer, seed=0):
+    """LoRA on the seed-0 base model (a resumed run loads the same base); ``seed`` draws the
+    adapter's initial A factors."""
+    peft = pytest.importorskip("peft")
+    base = models.tiny_causal_lm(tokenizer, seed=0)
+    torch.manual_seed(seed)
+    return peft.get_peft_model(base, peft.LoraConfig(r=4, lora_alpha=8,
+                                                     target_modules=["q_proj", "v_proj"]))
 
 
 def _logps(model, tokenizer):
@@ -61,23 +71,34 @@ def test_lora_checkpoint_loads_with_peft_model_from_pretrained(tokenizer, tmp_pa
                                atol=1e-6, rtol=0)
 
 
-def test_resume_on_one_process_equals_the_uninterrupted_run(tokenizer, tmp_path):
+# frozen policies: full fine-tuning with one copy (pi_0's becomes the magnet), with two (eval
+# prompts keep pi_0), and LoRA (pi_0 = adapter disabled, the magnet an adapter snapshot)
+@pytest.mark.parametrize("setting", ["full", "full_with_eval", "lora"])
+def test_resume_on_one_process_equals_the_uninterrupted_run(tokenizer, tmp_path, setting):
     schedule = dict(lr_scheduler_type="cosine", warmup_steps=1)
-    full = _trainer(tokenizer, tmp_path / "full", **schedule)
+    if setting == "full_with_eval":
+        schedule.update(eval_dataset=["say hi"], eval_steps=3)
+    elif setting == "lora":
+        schedule.update(learning_rate=5e-2)
+
+    def model(seed=0):
+        return (_lora(tokenizer, seed) if setting == "lora"
+                else models.tiny_causal_lm(tokenizer, seed=seed))
+
+    full = _trainer(tokenizer, tmp_path / "full", model=model(), **schedule)
     full.train(progress=False)
 
     class StopAt2(TrainerCallback):  # a run cut short (same settings, so the same schedule)
         def on_step_end(self, trainer, metrics):
             trainer.should_stop = metrics["step"] == 2
 
-    first = _trainer(tokenizer, tmp_path / "cut", save_steps=2, **schedule)
+    first = _trainer(tokenizer, tmp_path / "cut", model=model(), save_steps=2, **schedule)
     first.callbacks.add_callback(StopAt2)
     first.train(progress=False)
     assert first.step_count == 2
     # a new process would start from a fresh model: resume restores weights, optimiser, the
     # LR schedule, reference / magnet (reset at iteration 2), RNG and the data position
-    resumed = _trainer(tokenizer, tmp_path / "cut", model=models.tiny_causal_lm(tokenizer, seed=5),
-                       **schedule)
+    resumed = _trainer(tokenizer, tmp_path / "cut", model=model(seed=5), **schedule)
     resumed.train(resume_from_checkpoint=True, progress=False)
     assert resumed.step_count == 3 and resumed.ref_version == 1
 

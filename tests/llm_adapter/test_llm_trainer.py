@@ -72,6 +72,10 @@ def test_default_mpo_run_resets_its_magnet_every_10_iterations(tokenizer, tmp_pa
     tr.train(progress=False)
     assert [h["reference_updated"] for h in tr.history] == [False] * 9 + [True, False]
     assert tr.ref_version == 1
+    # full fine-tuning without eval prompts holds one frozen copy: pi_0's became the magnet
+    assert tr.initial is None
+    with pytest.raises(ValueError, match="pass eval_dataset= when building the trainer"):
+        tr.evaluate(PROMPTS[:1])
     for n, t in tr.reference.state_dict().items():  # the magnet is the policy of iteration 10
         torch.testing.assert_close(t, at_10[n], atol=0, rtol=0)
     assert any(not torch.equal(initial[n], t) for n, t in tr.reference.state_dict().items())
@@ -133,7 +137,7 @@ def test_bad_inputs_raise(tokenizer, tmp_path):
 
 def test_bf16_mixed_precision_from_the_config(tokenizer, tmp_path):
     tr = SelfPlayTrainer(models.tiny_causal_lm(tokenizer, seed=0), tokenizer, _oracle(),
-                         _config(tmp_path, mixed_precision="bf16"))
+                         _config(tmp_path, mixed_precision="bf16", ref_update_steps=None))
     assert tr.accelerator.mixed_precision == "bf16"
     before = _params(tr.model)
     m = tr.step(PROMPTS)
