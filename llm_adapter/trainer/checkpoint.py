@@ -116,10 +116,11 @@ def save_state(path, state: dict, optimizer, reference, initial, scaler=None) ->
     path.mkdir(parents=True, exist_ok=True)
     # frozen policies (llm_adapter.scoring.frozen): their state_dict is what restores them
     # (empty for a disabled adapter: the base model is part of the model folder)
-    save_file({n: t.contiguous() for n, t in reference.state_dict().items()},
-              str(path / "reference.safetensors"))
-    save_file({n: t.contiguous() for n, t in initial.state_dict().items()},
-              str(path / "initial.safetensors"))
+    # (None: the run keeps no frozen policy)
+    for name, frozen in (("reference", reference), ("initial", initial)):
+        tensors = frozen.state_dict() if frozen is not None else {}
+        save_file({n: t.contiguous() for n, t in tensors.items()},
+                  str(path / f"{name}.safetensors"))
     torch.save(optimizer.state_dict(), path / "optimizer.pt")
     if scaler is not None:
         torch.save(scaler.state_dict(), path / "scaler.pt")

@@ -195,9 +195,13 @@ class SelfPlayTrainer:
             judge_model.to(accelerator.device)
         self.step_count = 0
         self.ref_version = 0
-        # the initial policy pi_0 (None once a full fine-tuning run without eval prompts has
-        # reused its frozen copy as the reference) and the reference / magnet
-        self.initial = frozen_policy(self.unwrapped, offload=cfg.frozen_offload)
+        # the initial policy pi_0 and the reference / magnet. None when nothing needs them: a
+        # full fine-tuning run of a rule without a reference (SPPO) and without eval prompts
+        # holds no frozen copy, and one without eval prompts reuses pi_0's copy as the magnet
+        needed = (self._uses_reference or self.eval_prompts is not None
+                  or checkpoint.is_peft_model(self.unwrapped))
+        self.initial = (frozen_policy(self.unwrapped, offload=cfg.frozen_offload) if needed
+                        else None)
         self.reference = self.initial
         self.initial_samples: dict = {}
         self.history: list[dict] = []
@@ -462,6 +466,8 @@ class SelfPlayTrainer:
     def _reset_reference(self) -> None:
         """The reference / magnet := the current policy, reusing the frozen policy's memory."""
         model = self.unwrapped
+        if self.reference is None:  # the rule has no reference and nothing else needs one
+            return
         if self.reference is not self.initial:
             self.reference.update(model)  # in place, on the device
         elif checkpoint.is_peft_model(model):
@@ -637,9 +643,10 @@ class SelfPlayTrainer:
         if raw is None:
             raise ValueError("no eval prompts: pass prompts= or eval_dataset= to the trainer.")
         if self.initial is None:
-            raise ValueError("the initial policy's frozen copy was reused as the reference (full "
-                             "fine-tuning without eval prompts keeps one copy); pass "
-                             "eval_dataset= when building the trainer to evaluate later.")
+            raise ValueError("the trainer keeps no copy of the initial policy (full fine-tuning "
+                             "without eval prompts holds at most one frozen copy, for the "
+                             "reference); pass eval_dataset= when building the trainer to "
+                             "evaluate later.")
         prepared = prepare_prompts(raw, self.tokenizer)
         k = k or cfg.num_generations
         seed = cfg.seed if seed is None else seed
@@ -750,7 +757,9 @@ class SelfPlayTrainer:
         model = self.unwrapped
         self.ref_version = state["ref_version"]
         frozen = self.initial if self.initial is not None else self.reference
-        if self.ref_version == 0:
+        if frozen is None:  # no frozen policy is kept in this setting
+            pass
+        elif self.ref_version == 0:
             frozen.load_state_dict(loaded["initial"])
             self.initial = self.reference = frozen
         elif not state.get("initial_kept", True):  # one frozen copy, now the reference

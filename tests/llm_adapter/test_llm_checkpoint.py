@@ -119,6 +119,8 @@ def test_resume_inside_a_generation_equals_the_uninterrupted_run(tokenizer, tmp_
     kw = dict(algorithm="sppo", eta=1.0, steps_per_generation=2, max_steps=4,
               per_device_batch_size=1)
     full = _trainer(tokenizer, tmp_path / "full", **kw)
+    # SPPO's loss has no reference and there are no eval prompts: no frozen copy is held
+    assert full.initial is None and full.reference is None
     full.train(progress=False)
     first = _trainer(tokenizer, tmp_path / "cut", **{**kw, "max_steps": 3}, save_steps=3)
     first.train(progress=False)

@@ -218,9 +218,11 @@ def test_sppo_trains_the_pointwise_loss_on_one_generation_per_epoch(tmp_path):
     checked = []
     original_loss = tr._loss
 
+    initial = models.tiny_causal_lm(tok, seed=0)  # pi_0, scored independently
+
     def loss(r):  # the trainer's loss against eq. (3.6) computed here from its inputs
         with torch.no_grad():
-            pi0, _ = tr._token_logps(r["prompt_ids"], r["completions"], tr.initial)
+            pi0 = tr._logps(initial, r["prompt_ids"], r["completions"], per_token=True)[0]
             logps = tr._logps(tr.model, r["prompt_ids"], r["completions"])
         value = original_loss(r)
         expected = ((logps - r["old"].flatten() - 2.0 * (r["win"].flatten() - 0.5)) ** 2).mean()
