@@ -244,8 +244,9 @@ Markdown(f"Exploitability over {TRAINER_ITERATIONS} iterations (start → lowest
 # trainer.train()                     # after a crash: trainer.train(resume_from_checkpoint=True)
 # ```
 #
-# The LoRA part runs here on the tiny model: only the adapter weights train, and the frozen
-# policies $\pi_t$ and the magnet are snapshots of the adapters alone.
+# The LoRA part runs here on the tiny model: only the adapter weights train; the initial policy
+# is the base model with the adapter switched off (no copy at all), and the magnet, once reset,
+# is a snapshot of the adapter weights alone, kept on the model's device.
 
 # %%
 import warnings
@@ -268,8 +269,10 @@ lora_trainer = SelfPlayTrainer(lora, tokenizer, MatrixOracle(biased, classify=la
 lora_trainer.step(prompts)
 changed = [n for n, p in lora.named_parameters() if not torch.equal(before[n], p)]
 Markdown(f"One MPO iteration changed {len(changed)} tensors, all of them LoRA adapters: "
-         f"{all('lora_' in n for n in changed)}; the frozen snapshot holds "
-         f"{len(lora_trainer.initial.tensors)} tensors (the trainable ones).")
+         f"{all('lora_' in n for n in changed)}; the initial policy is "
+         f"`{type(lora_trainer.initial).__name__}` and the reset magnet "
+         f"`{type(lora_trainer.reference).__name__}` holding "
+         f"{len(lora_trainer.reference.state_dict())} tensors (the adapter's).")
 
 # %% [markdown]
 # ## Exercises
