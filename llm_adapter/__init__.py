@@ -15,7 +15,9 @@ written against the array API). The subpackages follow the data through one self
 * :mod:`~llm_adapter.losses`: SPPO, MPO, COMAL/INPO, Nash-MD, DPO and IPO losses on the rules,
   and the table of paper parameters;
 * :mod:`~llm_adapter.trainer`: ``SelfPlayConfig`` and ``SelfPlayTrainer`` on ``accelerate``
-  (DDP / FSDP / DeepSpeed), checkpoints, callbacks, schedules, trackers.
+  (DDP / FSDP / DeepSpeed), checkpoints, callbacks, schedules, trackers;
+* :mod:`~llm_adapter.evaluation`: checkpoints as a population meta-game (win rates, its Nash
+  from the core's LP, each checkpoint's exploitability within the population, last vs average).
 
 Beside them: :mod:`~llm_adapter.models` (model loading from a folder, a GGUF file or the local
 hub cache; tiny offline models), :mod:`~llm_adapter.toy` (an enumerable toy LM for exact
@@ -23,7 +25,18 @@ verification), :mod:`~llm_adapter.persuasion` (the advisor / receiver loop) and
 :mod:`~llm_adapter.cli` (``python -m llm_adapter train|rollout``).
 """
 
-from . import data, judges, losses, models, persuasion, sampling, scoring, toy, trainer
+from . import (
+    data,
+    evaluation,
+    judges,
+    losses,
+    models,
+    persuasion,
+    sampling,
+    scoring,
+    toy,
+    trainer,
+)
 from .data import Prompt, load_rollouts, prepare_prompts, prompt_dataset, save_rollouts
 from .judges import (
     BradleyTerryOracle,
@@ -62,7 +75,8 @@ from .trainer import PAPER_SETTINGS, SelfPlayConfig, SelfPlayTrainer, TrainerCal
 comal_loss = inpo_loss
 
 __all__ = [
-    "data", "judges", "losses", "models", "persuasion", "sampling", "scoring", "toy", "trainer",
+    "data", "evaluation", "judges", "losses", "models", "persuasion", "sampling", "scoring", "toy",
+    "trainer",
     "Prompt", "load_rollouts", "prepare_prompts", "prompt_dataset", "save_rollouts",
     "BradleyTerryOracle", "LLMJudge", "MatrixOracle", "PairwiseJudge", "RewardModelOracle",
     "as_oracle", "estimate_win_rates", "preference_matrix",

@@ -1,4 +1,5 @@
-"""Command line: ``python -m llm_adapter train|rollout --config run.yaml`` (or flags).
+"""Command line: ``python -m llm_adapter train|rollout --config run.yaml`` (or flags), and
+``python -m llm_adapter population CKPT ...``.
 
 The YAML file is flat: every :class:`~llm_adapter.trainer.config.SelfPlayConfig` field, plus
 the run keys of :data:`RUN_KEYS`:
@@ -23,6 +24,11 @@ the run keys of :data:`RUN_KEYS`:
 ``rollout --output PATH`` writes the rollout dataset of the (initial) policy for the prompts
 instead of training: ``K = num_generations`` responses per prompt with their log-probs and, for
 a reward-model judge, their scores. Any other engine (vLLM, ...) can write the same columns.
+
+``population CKPT [CKPT ...] --output DIR`` judges checkpoints against each other on held-out
+prompts and reports the population meta-game (:mod:`llm_adapter.evaluation.command`: win rates,
+the Nash, each checkpoint's exploitability within the population, last vs average); its flags
+are its own (``python -m llm_adapter population --help``), not the keys below.
 
 Any key can also be given as a flag (``--max_steps 20``); flags override the file, and values
 are read as YAML (``--report_to "[csv, tensorboard]"``, ``--ref_update_steps null``). Bad input
@@ -253,6 +259,9 @@ def _parser():
                                 metavar="VALUE", help=_describe(
                                     f.metadata.get("help", ""), default,
                                     f.metadata.get("choices")))
+    from .evaluation.command import add_parser as add_population_parser
+
+    commands["population"] = add_population_parser(sub, _describe)
     return ap, commands
 
 
@@ -262,6 +271,10 @@ def main(argv=None) -> int:
     args = vars(ap.parse_args(argv))
     command = args.pop("command")
     parser = commands[command]
+    if command == "population":
+        from .evaluation.command import run as run_population
+
+        return run_population(args, parser)
     config = args.pop("config", None)
     output = args.pop("output", None)
     try:

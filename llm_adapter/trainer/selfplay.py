@@ -560,8 +560,8 @@ class SelfPlayTrainer:
             self.callbacks.call("on_step_end", self, m)
             if cfg.eval_steps and self.step_count % cfg.eval_steps == 0:
                 evaluation = self.evaluate()
+                self.callbacks.call("on_evaluate", self, evaluation)  # may add metrics
                 m.update(evaluation)
-                self.callbacks.call("on_evaluate", self, evaluation)
             out.append(m)
             shown = {"loss": f"{m['loss']:.3g}", "kl_step": f"{m['kl_step']:.3g}"}
             if "eval_win_rate_vs_initial" in m:
