@@ -275,6 +275,169 @@ Markdown(f"One MPO iteration changed {len(changed)} tensors, all of them LoRA ad
          f"{len(lora_trainer.reference.state_dict())} tensors (the adapter's).")
 
 # %% [markdown]
+# ## The last iterate of a run, verified as on games
+#
+# On games we tell a converging rule from a cycling one by the exploitability of its last
+# iterate. An LLM run has no exact best response, but its checkpoints can play each other: on
+# held-out prompts, the win rates $P[i, j] = P(\pi_i \succ \pi_j)$ between checkpoints form a
+# symmetric zero-sum *meta-game* with payoff $P - \tfrac12$, which the core solves exactly
+# (`gametheory.lp.solve_zero_sum`, as PSRO solves its restricted games). A checkpoint's
+# **exploitability within the population** is $\max_j P[j, i] - \tfrac12$ (NashConv/2, the
+# convention of every plot here): how badly the best checkpoint beats it. It is a lower bound
+# on the exploitability over all policies, and it falls towards 0 for a last iterate that
+# converges, while a cycling run keeps losing to one of its own earlier checkpoints.
+#
+# `llm_adapter.evaluation.Population` judges every pair of members once per prompt and sample
+# pair, keeps the verdicts (adding a checkpoint judges only its new row), and `analyse()`
+# returns the Nash, each checkpoint's exploitability within the population, each run's last
+# checkpoint against the uniform average of its checkpoints, and the Nash's duality gap, with
+# bootstrap intervals over prompts. First the toy LM, exactly: a toy policy enters as its whole
+# distribution over the 9 responses, so $P[i, j] = \pi_i^\top P \pi_j$.
+
+# %%
+from llm_adapter.evaluation import (
+    Population,
+    PopulationCallback,
+    plot_last_vs_average,
+    plot_win_rates,
+    toy_responses,
+)
+
+every = ITERATIONS // 10
+toy_population = Population(["(the toy LM has no prompt)"],
+                            MatrixOracle(prefs, classify=lambda y: 3 * y[0] + y[1]))
+for name in ("SPPO", "MPO"):  # COMAL's iterates are MPO's here (the same closed form)
+    trace = toy_traces[name]
+    for step in range(0, ITERATIONS + 1, every):
+        toy_population.add_distribution(f"{name}/{step}", toy_responses(),
+                                        trace.log_probs[step].exp().numpy(), run=name, step=step)
+toy_report = toy_population.analyse()
+
+# the same numbers from the core: PreferenceGame.exploitability on the exact meta-game
+pis = np.stack([toy_traces[n.split("/")[0]].log_probs[int(n.split("/")[1])].exp().numpy()
+                for n in toy_report.names])
+meta = gt.games.preference_game(pis @ prefs @ pis.T)
+eye = np.eye(len(pis))
+core_gap = max(abs(float(meta.exploitability((eye[i], eye[i]))) - e.value)
+               for i, e in enumerate(toy_report.exploitability))
+
+fig, axes = plt.subplots(1, 2, figsize=(13, 5.2), gridspec_kw={"width_ratios": [1.1, 1]})
+plot_win_rates(toy_report, ax=axes[0])
+plot_last_vs_average(toy_report, ax=axes[1])
+fig.tight_layout()
+plt.show()
+runs = {r.name: r for r in toy_report.runs}
+Markdown(
+    f"{len(toy_report.names)} checkpoints (every {every} iterations of the SPPO and MPO runs "
+    "above). "
+    "Exploitability within the population, last iterate vs uniform average of the run: "
+    + "; ".join(f"{n} {r.last.value:.2e} vs {r.average.value:.2e}" for n, r in runs.items())
+    + f". The core's `PreferenceGame.exploitability` on the exact meta-game agrees to "
+    f"{core_gap:.0e}; the population's Nash (HiGHS) puts "
+    f"{toy_report.nash[runs['MPO'].members].sum():.2f} of its weight on MPO's checkpoints, "
+    f"and its duality gap is {toy_report.duality_gap.value:.0e}. SPPO's last iterate loses to "
+    "its own earlier checkpoints by as much as its full exploitability above; MPO's falls "
+    "towards 0 and ends below its average iterate.")
+
+# %% [markdown]
+# During training the same evaluation runs as a trainer callback: `PopulationCallback` adds the
+# current policy every `every` iterations (its samples on the evaluation prompts, drawn once with
+# fixed seeds; no weights are kept), judges only the new row, and logs
+# `population_exploitability_last` and `population_exploitability_average` (with standard
+# errors) into the run's history, then writes the report at the end. A population is only as
+# strong a critic as its members: a run that collapses onto one answer is not beaten by its own
+# checkpoints. So each run's population is seeded with three *probes*, policies that always give
+# the same class of answer (the pure strategies of the class game), which makes the
+# within-population value as strong a check here as the exact one.
+#
+# Two tiny-Llama runs on the biased-RPS preference, SPPO and MPO, as above; then both runs'
+# checkpoints in one population (samples and verdicts come from the shared cache: only the
+# cross-run pairs are judged), the picture COMAL's cross-policy win rates give, reduced to
+# numbers. The tiny model's policy is per prompt, so its two training prompts are the
+# evaluation prompts here; with a real model, use held-out prompts. A few iterations with six
+# samples per prompt leave the tiny runs far from their limits: what to read here is that the
+# within-population values agree with the exact exploitabilities printed beside them.
+
+# %%
+torch.set_num_threads(1)  # tiny models: one thread is the fastest
+POPULATION_ITERATIONS = 8
+by_class = MatrixOracle(biased, classify=lambda ids: ids[0] % 3)
+cache = tempfile.mkdtemp()
+
+
+def with_probes():
+    """A population on the prompts, seeded with the three probes (token id c has class c)."""
+    population = Population(prompts, by_class, cache_dir=cache)
+    for c in range(3):
+        population.add_samples(f"always class {c}", [[[c]] for _ in prompts], run="probes")
+    return population
+
+
+runs_trained = {}
+for algorithm in ("SPPO", "MPO"):
+    callback = PopulationCallback(population=with_probes(), every=2, k=16, run=algorithm,
+                                  bootstrap=200, report_dir=False)
+    config = SelfPlayConfig(output_dir=tempfile.mkdtemp(), algorithm=algorithm.lower(), eta=2.0,
+                            temp=0.1, ref_update_steps=None if algorithm == "SPPO" else 2,
+                            num_generations=6, per_device_batch_size=2, num_iterations=3,
+                            learning_rate=5e-2, max_new_tokens=1, seed=0,
+                            max_steps=POPULATION_ITERATIONS)
+    run_trainer = SelfPlayTrainer(models.tiny_causal_lm(tokenizer, hidden=32, layers=2, seed=0),
+                                  tokenizer, by_class, config, train_dataset=prompts,
+                                  callbacks=[callback])
+    run_trainer.train(progress=False)
+    runs_trained[algorithm] = (callback, run_trainer.history,
+                               mean_exploitability(run_trainer.model))
+
+both = with_probes()
+for callback, _, _ in runs_trained.values():
+    for member in callback.population.members:
+        if member.run != "probes":
+            both.add_samples(member.name, member.responses, run=member.run, step=member.step)
+both_report = both.analyse(bootstrap=500)
+
+fig, axes = plt.subplots(1, 2, figsize=(12, 4.2))
+for algorithm, (_, history, _) in runs_trained.items():
+    logged = [h for h in history if "population_size" in h]
+    axes[0].errorbar([h["step"] for h in logged],
+                     [h["population_exploitability_last"] for h in logged],
+                     yerr=[h["population_exploitability_last_se"] for h in logged],
+                     marker="o", ms=3, capsize=2, label=f"{algorithm}: last iterate (± 1 s.e.)")
+axes[0].set_xlabel("trainer iteration")
+axes[0].set_ylabel("exploitability within the run's\npopulation so far (NashConv/2)", fontsize=8)
+axes[0].set_title("logged during training (run + probes)", fontsize=9)
+axes[0].legend(fontsize=8)
+plot_last_vs_average(both_report, ax=axes[1], runs=["SPPO", "MPO"])
+axes[1].set_title("both runs and the probes in one population", fontsize=9)
+fig.tight_layout()
+plt.show()
+Markdown(
+    f"Both runs and the probes in one population of {len(both_report.names)} members "
+    f"({both.judged_rows} judge rows for its cross-run pairs, the rest from the cache): "
+    + "; ".join(f"{r.name} last {r.last.value:.3f} ± {r.last.se:.3f} (exact exploitability of "
+                f"the final model, mean over the prompts: {runs_trained[r.name][2]:.3f}), "
+                f"uniform average {r.average.value:.3f}"
+                for r in both_report.runs if r.name != "probes")
+    + ". The Nash of the population: " + ", ".join(
+        f"{n} {w:.2f}" for n, w in zip(both_report.names, both_report.nash) if w > 0.01)
+    + ". The estimates come from 16 samples on each of 2 prompts (bootstrap errors over 2 "
+    "prompts are crude); the exact toy above is where the numbers are compared to round-off.")
+
+# %% [markdown]
+# The same from the command line, on checkpoint folders of one or several runs (full models or
+# LoRA adapters; samples and verdicts are cached in the output folder, so adding a checkpoint
+# later costs one new row of judging):
+#
+# ```bash
+# python -m llm_adapter population runs/mpo/checkpoint-* runs/sppo/checkpoint-* \
+#     --judge "{reward_model: path/to/rm}" --prompts 64 --num_samples 4 --output population
+# ```
+#
+# It writes `population.json`, `report.md` and three figures: the win-rate heat map, each
+# checkpoint's exploitability within the population with the Nash's weights, and last vs
+# average iterate per run.
+
+# %% [markdown]
 # ## Exercises
 #
 # **Exercise 5.1 (a target by hand).** Write `inpo_target(old_logps, win_rates, ref_logps, eta,
