@@ -2,8 +2,10 @@
 
     python benchmarks/efg_demo.py [--out reports/efg] [--figures DIR]
 
-Solves Kuhn and Leduc poker with MMD (dilated entropy), MPO, COMAL and CFR+, each with its
-registry defaults (``gametheory solvers``), through :func:`gametheory.driver.solve`; saves one
+Solves Kuhn and Leduc poker with every extensive-form solver of the registry (``EFG_SOLVERS``:
+MMD with dilated entropy, MPO, COMAL, annealed MMD, optimistic mirror descent, CFR and CFR+),
+each with its registry defaults (``gametheory solvers``), through
+:func:`gametheory.driver.solve`; saves one
 small-multiples PNG per game (one panel per solver, records from iteration 0) and returns /
 prints Markdown: each plot with a reading computed from the data and a table of final values.
 Exploitability is NashConv / 2 (``pyspiel.exploitability``'s convention).
@@ -27,21 +29,23 @@ from gametheory.driver import solve  # noqa: E402
 from gametheory.efg import EFG_SOLVERS, sequence_form_game  # noqa: E402
 
 GAMES = {"kuhn_poker": 2000, "leduc_poker": 4000}  # game -> iterations
-SOLVERS = ("mmd", "mpo", "comal", "cfr_plus")  # each with its registry defaults
-COLORS = dict(zip(SOLVERS, ("tab:blue", "tab:orange", "tab:green", "tab:red")))
+SOLVERS = tuple(EFG_SOLVERS)  # every extensive-form solver, each with its registry defaults
+COLORS = dict(zip(SOLVERS, [f"C{i}" for i in range(10)]))  # <= 10 solvers
 
 
 def _settings(name: str) -> str:
+    from gametheory.commands.output import format_value
     from gametheory.solvers import solver_parameters
 
     params = solver_parameters(EFG_SOLVERS[name])
-    return f"{name}({', '.join(f'{k}={v}' for k, v in params.items())})"
+    return f"{name}({', '.join(f'{k}={format_value(v)}' for k, v in params.items())})"
 
 
 def run(report_dir: pathlib.Path, progress: bool = True,
-        figures: pathlib.Path | None = None) -> list[str]:
+        figures: pathlib.Path | None = None, drawn: dict | None = None) -> list[str]:
     """Run the demo, write ``efg_<game>.png`` into ``report_dir`` (and small copies into
-    ``figures``, if given); return Markdown lines."""
+    ``figures``, if given); return Markdown lines. ``drawn``, if given, receives
+    ``{file name in figures: {"game": ..., "solvers": [...]}}`` for the figures manifest."""
     report_dir = pathlib.Path(report_dir)
     report_dir.mkdir(parents=True, exist_ok=True)
     lines = [
@@ -79,6 +83,8 @@ def run(report_dir: pathlib.Path, progress: bool = True,
         if figures is not None:
             report.small_multiples(game_name, curves, pathlib.Path(figures) / file_name,
                                    "exploitability\n(NashConv / 2)", COLORS, ncols=4, dpi=70)
+            if drawn is not None:
+                drawn[file_name] = {"game": game_name, "solvers": list(curves)}
         lines += [f"### {game_name}", "", f"![{game_name}]({file_name})", "",
                   report.reading_paragraph(game_name, curves), ""]
     return lines + table + [""]

@@ -13,14 +13,17 @@ preference game, Shapley's general-sum game (with the coarse-correlated equilibr
 solver's empirical play), 16 random 10x10 zero-sum games (median over the batch, one vmapped
 call per solver) and the published spinning-top matrices not already in the suite.
 Exploitability is NashConv / num_players (NashConv / 2 for two-player games, zero-sum or not).
-The extensive-form section (Kuhn and Leduc poker, ``efg_demo.py``) runs alongside when OpenSpiel
-is installed. ``--figures DIR`` also writes the small PNGs the project README shows.
+The extensive-form section (Kuhn and Leduc poker, every extensive-form solver, ``efg_demo.py``)
+runs alongside when OpenSpiel is installed. ``--figures DIR`` also writes the small PNGs the
+project README shows and, beside them, ``manifest.json``: the command, the package version and
+the solvers drawn in each figure (``tests/test_figures.py`` compares them with the registries).
 """
 
 from __future__ import annotations
 
 import argparse
 import functools
+import json
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -41,7 +44,7 @@ import jax.numpy as jnp  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import report  # noqa: E402
 
-from gametheory import correlated, games, solvers  # noqa: E402
+from gametheory import __version__, correlated, games, solvers  # noqa: E402
 from gametheory.driver import solve, solve_batch  # noqa: E402
 
 SOLVERS = tuple(solvers.NORMAL_FORM_SOLVERS)
@@ -158,8 +161,11 @@ def run_suite(steps: int, include_tops: bool = True, workers: int = 2):
     players = [name for name in SOLVERS if _applies(name, games.shapley_game())]
     results: dict[str, dict] = {label: {} for label, _ in cases}
     plays: dict[str, tuple] = {}
+    # disable=None: a bar on a terminal only (no frames in `make demo > log 2>&1`), the rule of
+    # the command line (gametheory.commands.options.progress_enabled).
     with ThreadPoolExecutor(max_workers=workers) as pool, tqdm(
-            total=len(jobs) + len(players), desc="last-iterate suite", unit="run") as bar:
+            total=len(jobs) + len(players), desc="last-iterate suite", unit="run",
+            disable=None) as bar:
         futures = {pool.submit(_run_one, game, name, steps): (label, name)
                    for label, game, name in jobs}
         futures.update({pool.submit(_run_play, name, steps): ("play", name)
@@ -238,7 +244,7 @@ def shapley_section(results: dict, plays: dict, steps: int) -> list[str]:
     return lines + [""]
 
 
-def _start_efg(out: Path, pool: ThreadPoolExecutor, figures: Path | None):
+def _start_efg(out: Path, pool: ThreadPoolExecutor, figures: Path | None, drawn: dict):
     """Run the Kuhn / Leduc section on ``pool`` while the normal-form suite runs (XLA
     compilation releases the GIL, so both cores stay busy); None without OpenSpiel."""
     try:
@@ -246,7 +252,30 @@ def _start_efg(out: Path, pool: ThreadPoolExecutor, figures: Path | None):
     except ImportError as err:
         print(f"extensive-form section skipped: {err}")
         return None
-    return pool.submit(efg_demo.run, out, progress=False, figures=figures)
+    return pool.submit(efg_demo.run, out, progress=False, figures=figures, drawn=drawn)
+
+
+#: The figures manifest, ``DIR/manifest.json`` beside the figures of ``--figures DIR``.
+MANIFEST = "manifest.json"
+
+
+def write_manifest(folder: Path, drawn: dict, argv: list[str], steps: int) -> Path:
+    """``manifest.json``: the command that wrote the figures, the package version, the steps
+    and, per figure, the game and the solvers drawn (one panel each)."""
+    kinds = {"normal_form": set(), "extensive_form": set()}
+    for name, entry in drawn.items():
+        kinds["extensive_form" if name.startswith("efg_") else "normal_form"].update(
+            entry["solvers"])
+    manifest = {
+        "command": " ".join(["python", "benchmarks/last_iterate.py", *argv]),
+        "version": __version__,
+        "steps": steps,
+        "solvers": {kind: sorted(names) for kind, names in kinds.items()},
+        "figures": dict(sorted(drawn.items())),
+    }
+    path = folder / MANIFEST
+    path.write_text(json.dumps(manifest, indent=1) + "\n")
+    return path
 
 
 def main(argv=None) -> int:
@@ -256,14 +285,17 @@ def main(argv=None) -> int:
     parser.add_argument("--no-tops", action="store_true", help="skip the spinning-top games")
     parser.add_argument("--no-efg", action="store_true", help="skip Kuhn and Leduc poker")
     parser.add_argument("--figures", type=Path, default=None,
-                        help="also write the README's small figures into this folder")
+                        help="also write the README's small figures and manifest.json into "
+                             "this folder")
+    argv = sys.argv[1:] if argv is None else list(argv)
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    drawn: dict[str, dict] = {}  # figures written into --figures: game and solvers drawn
     if args.figures is not None:
         args.figures.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=1) as efg_pool:
-        efg = None if args.no_efg else _start_efg(args.out, efg_pool, args.figures)
+        efg = None if args.no_efg else _start_efg(args.out, efg_pool, args.figures, drawn)
         results, plays = run_suite(args.steps, include_tops=not args.no_tops)
         efg_lines = [] if efg is None else efg.result()  # re-raises a failure of the section
     lines = [
@@ -286,6 +318,7 @@ def main(argv=None) -> int:
         plot_game(label, rows, args.out / name)
         if args.figures is not None and label in README_GAMES:
             plot_game(label, rows, args.figures / name, dpi=70)
+            drawn[name] = {"game": label, "solvers": list(rows)}
         curves = {n: (at, last, avg) for n, (at, last, avg, _) in rows.items()}
         lines += [f"## {label}", "", f"![{label}]({name})", "",
                   report.reading_paragraph(label, curves), ""]
@@ -297,6 +330,8 @@ def main(argv=None) -> int:
     if efg_lines:
         lines += ["", *efg_lines, ""]
     (args.out / "README.md").write_text("\n".join(lines))
+    if args.figures is not None:
+        print(f"figures manifest: {write_manifest(args.figures, drawn, argv, args.steps)}")
     print("\n".join(markdown_table(results)))
     print(f"\nreport written to {args.out}/README.md in {time.perf_counter() - start:.0f} s")
     return 0

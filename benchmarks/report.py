@@ -138,6 +138,17 @@ def reading_paragraph(title: str, rows: dict) -> str:
               f"lowest final average: {best_avg} ({cell(final_avg[best_avg])}).")
 
 
+def bottom_panels(axes, count: int) -> list:
+    """The lowest drawn panel of each column of an ``[nrows, ncols]`` grid whose first
+    ``count`` panels (row by row) are drawn."""
+    nrows, ncols = axes.shape
+    out = []
+    for col in range(min(ncols, count)):
+        row = max(r for r in range(nrows) if r * ncols + col < count)
+        out.append(axes[row, col])
+    return out
+
+
 def small_multiples(title: str, rows: dict, path, ylabel: str, colors: dict, ncols: int = 4,
                     dpi: int = 80) -> None:
     """Save :func:`small_multiples_figure` to ``path``."""
@@ -180,7 +191,10 @@ def small_multiples_figure(title: str, rows: dict, ylabel: str, colors: dict, nc
         ax.axis("off")
     for ax in axes[:, 0]:
         ax.set_ylabel(ylabel, fontsize=7)
-    for ax in axes[-1, :]:
+    # The lowest panel of every column carries the x tick labels and the axis label, also when
+    # the last row is not full (sharex hides them on all but the grid's last row).
+    for ax in bottom_panels(axes, len(names)):
+        ax.tick_params(labelbottom=True)
         ax.set_xlabel("iteration", fontsize=8)
     axes.flat[0].legend(fontsize=7, loc="lower left")
     floor_note = (f"; values below {FLOOR:.0e} drawn on the dotted line"

@@ -1,9 +1,13 @@
-"""Command line: ``gametheory games | solvers | solve GAME --solver NAME ...``.
+"""Command line: ``gametheory games | solvers | solve | persuade | psro | tmecor``.
 
-Errors (unknown names, unreadable files, bad values) print one line to stderr and exit 2.
-Ctrl-C stops any command promptly: one line on stderr, exit status 130 (``solve --json`` first
-prints the partial result). Subcommands live in :mod:`gametheory.commands`, one module each with
-``add_parser(subparsers)``, registered below with one line each.
+One style for every subcommand (:mod:`gametheory.commands.options`): ``--help`` shows every
+option with its default and choices; errors (bad values, unknown names, unreadable files,
+unwritable output paths) print one line to stderr that names the option, the problem and the
+fix, and exit 2; a progress bar shows when stderr is a terminal (``--progress`` /
+``--no-progress`` force it). Ctrl-C stops any command promptly: one line on stderr saying what
+was kept, exit status 130 (``solve`` first prints and writes what it recorded). Subcommands live
+in :mod:`gametheory.commands`, one module each with ``add_parser(subparsers)``, registered below
+with one line each.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import time
 from . import __version__
 from .commands import Interrupted, listing, persuade, psro, solve, tmecor
 from .commands.loading import load_game
+from .commands.options import HelpFormatter, Parser, UsageError
 
 __all__ = ["main", "load_game", "build_parser"]
 
@@ -25,9 +30,10 @@ INTERRUPT_GRACE = 0.5
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="gametheory",
-        description="Last-iterate Nash equilibrium solvers for normal- and extensive-form games.",
+    parser = Parser(
+        prog="gametheory", formatter_class=HelpFormatter,
+        description="Last-iterate Nash equilibrium solvers for normal- and extensive-form games."
+                    "\n`gametheory COMMAND --help` lists a command's options with their defaults.",
     )
     parser.add_argument("--version", action="version", version=f"gametheory {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -99,7 +105,11 @@ def main(argv=None) -> int:
     """Run the command line on ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
     as_program = argv is None
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as err:
+        _error(f"error: {err}")
+        return 2
     try:
         return _run(args)
     except Interrupted as stop:

@@ -148,6 +148,8 @@ def test_load_game_file_roundtrip_and_errors(tmp_path):
         ("semicolons.csv", "1;2\n3;4\n", "line 1 separates values with semicolons"),
         ("header.csv", "rock,paper\n1,2\n", "line 1 has 'rock', which is not a number "
                                              "(a header line?)"),
+        ("trailing.csv", "1,2,\n3,4,\n", "line 1 ends with a comma (a trailing comma?)"),
+        ("spaces.csv", "1 2\n3 4\n", "line 1 separates values with spaces, not commas"),
         ("empty.csv", "", "the file is empty"),
         ("text.npz", "1,2\n3,4\n", "it is not an .npz archive"),
         ("text.npy", "1,2\n3,4\n", "it is not a NumPy .npy file"),

@@ -34,3 +34,14 @@ def test_readme_command_lines_parse(line):
         return
     args = build_parser().parse_args(argv)
     assert callable(args.func)
+
+
+def test_readme_says_what_each_seed_does_and_what_ctrl_c_prints():
+    text = " ".join(README.split())
+    # The two seeds: the game's (in its name) and the start's (--seed), and the implication.
+    assert "giving `--seed` implies `--initial random`" in text
+    assert "`random_zero_sum:20x20:seed=3` is the same matrix" in text
+    assert "`--seed 1 drew only this start, the game's payoffs come from its own seed=3`" in text
+    # Ctrl-C: what is kept and printed, from iteration 0, and how to rerun.
+    assert "interrupted at iteration 0 of N steps" in text and "rerun with --steps" in text
+    assert "writes `--plot` and `--policy-out`" in text

@@ -6,6 +6,8 @@ import re
 
 from ..games import zoo
 from ..solvers.params import solver_parameters
+from .options import add_subcommand
+from .output import format_value
 
 __all__ = ["add_parser", "summary"]
 
@@ -31,7 +33,7 @@ def summary(factory) -> str:
 def _solver_rows(registry: dict) -> list[str]:
     rows = []
     for name, factory in sorted(registry.items()):
-        params = ", ".join(f"{k}={v!r}" for k, v in solver_parameters(factory).items())
+        params = ", ".join(f"{k}={format_value(v)}" for k, v in solver_parameters(factory).items())
         rows.append(f"  {name:<16} {params or '(no parameters)'}\n  {'':<16} {summary(factory)}")
     return rows
 
@@ -53,7 +55,7 @@ def _cmd_games(args) -> int:
 def _cmd_solvers(args) -> int:
     from ..solvers import NORMAL_FORM_SOLVERS
 
-    print("Normal-form solvers (set parameters with --set key=value):")
+    print("Normal-form solvers (set parameters with --set key=value; switches take true/false):")
     print("\n".join(_solver_rows(NORMAL_FORM_SOLVERS)))
     try:
         from ..efg import EFG_SOLVERS
@@ -67,7 +69,12 @@ def _cmd_solvers(args) -> int:
 
 def add_parser(subparsers) -> None:
     """Register ``games`` and ``solvers``."""
-    subparsers.add_parser("games", help="list the game zoo and the file formats").set_defaults(
-        func=_cmd_games)
-    subparsers.add_parser("solvers", help="list solvers with parameters").set_defaults(
-        func=_cmd_solvers)
+    games = add_subcommand(subparsers, "games", help="list the game zoo and the file formats",
+                           description="List the game zoo (names and patterns) and the payoff "
+                                       "file formats that `gametheory solve` and `psro` read.")
+    games.set_defaults(func=_cmd_games)
+    listing = add_subcommand(subparsers, "solvers", help="list solvers with parameters",
+                             description="List every solver with its parameters and their "
+                                         "defaults (set them with `gametheory solve ... --set "
+                                         "key=value`; switches take true/false).")
+    listing.set_defaults(func=_cmd_solvers)

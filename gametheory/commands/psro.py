@@ -8,58 +8,100 @@ and reach the user as one line (``gametheory.cli.main``). The two-team variants 
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
 
+from .options import (
+    add_progress_option,
+    add_subcommand,
+    choice,
+    integer,
+    number,
+    option_error,
+    progress_enabled,
+)
+from .output import check_output_folder, check_output_path, dumps, fmt, writing
 from .tmecor import add_team_psro_arguments
 
-__all__ = ["add_parser", "run_command"]
+__all__ = ["add_parser", "run_command", "VARIANT_NAMES", "ORACLE_NAMES", "INIT_NAMES"]
+
+#: The ``--variant``, ``--oracle`` and ``--init`` choices (the registries of
+#: :mod:`gametheory.psro`, listed here so that ``--help`` does not import JAX; a test keeps
+#: them equal).
+VARIANT_NAMES = ("psro", "psro-rn", "fusion", "team", "h-psro")
+ORACLE_NAMES = ("exact", "gradient")
+INIT_NAMES = ("scratch", "inherit", "noisy", "fusion")
+
+DESCRIPTION = """\
+PSRO on a two-player zero-sum game (zoo name, .npy/.csv/.npz file or OpenSpiel game string);
+--variant team / h-psro run the two-team variants on team games. Exploitability is NashConv/2
+of the meta-mixture in the full game, exact, one value per iteration (entry 0: the initial
+population).
+
+examples:
+  gametheory psro kuhn_poker --iterations 20 --policy-out kuhn.json
+  gametheory psro blotto:4:3 --variant fusion --steps 200 --json
+  gametheory psro spinning_top:10_3_blotto --checkpoint runs/blotto   # Ctrl-C, then --resume
+
+seeds: --seed drives the gradient oracle and the noisy / fusion starts; a random game's payoffs
+come from its own seed= (random_zero_sum:20x20:seed=3)."""
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
     """Add the ``psro`` sub-command to ``subparsers`` (from ``add_subparsers``)."""
-    p = subparsers.add_parser(
-        "psro", help="policy-space response oracles with exact meta-games",
-        description="PSRO on a two-player zero-sum game (zoo name, .npy/.csv/.npz file or "
-                    "OpenSpiel game string). Exploitability is NashConv/2 of the meta-mixture "
-                    "in the full game, exact, one value per iteration (entry 0: the initial "
-                    "population).")
+    p = add_subcommand(subparsers, "psro",
+                       help="policy-space response oracles with exact meta-games",
+                       description=DESCRIPTION)
     p.add_argument("game", help="zoo name, .npy/.csv/.npz file or OpenSpiel game string")
-    p.add_argument("--variant", default="psro",
-                   help="psro | psro-rn | fusion | team | h-psro (default psro)")
-    p.add_argument("--iterations", type=int, default=50,
-                   help="population expansions (default 50)")
-    p.add_argument("--meta-solver", default="nash",
+    p.add_argument("--variant", default="psro", choices=VARIANT_NAMES,
+                   type=choice("variant", VARIANT_NAMES),
+                   help="PSRO, PSRO-rN, Fusion-PSRO, Team-PSRO or H-PSRO")
+    p.add_argument("--iterations", type=integer(0, example=50), default=50,
+                   help="population expansions")
+    p.add_argument("--meta-solver", default="nash", metavar="NAME",
                    help="nash | uniform | prd | rm | any normal-form solver of `gametheory "
-                        "solvers` (e.g. mpo) (default nash)")
+                        "solvers` (e.g. mpo)")
     p.add_argument("--meta-set", action="append", metavar="KEY=VALUE",
-                   help="meta-solver parameter, repeatable (e.g. iterations=10000, steps=500)")
-    p.add_argument("--oracle", default=None,
-                   help="exact | gradient (default exact; gradient for --variant fusion)")
-    p.add_argument("--init", default=None,
-                   help="scratch | inherit | noisy | fusion: start of each gradient best "
-                        "response (default scratch; fusion for --variant fusion)")
-    p.add_argument("--steps", type=int, default=100, help="gradient oracle: optax steps (100)")
-    p.add_argument("--lr", type=float, default=0.1, help="gradient oracle: Adam step (0.1)")
-    p.add_argument("--policy", default="tabular",
-                   help="gradient oracle: tabular | mlp (information-state tensor MLP)")
-    p.add_argument("--top-k", type=int, default=3, help="fusion: members averaged (3)")
-    p.add_argument("--sigma", type=float, default=0.1, help="noisy copy: weight noise (0.1)")
-    p.add_argument("--symmetric", default="auto",
-                   help="auto | yes | no: one shared population in a symmetric matrix game")
-    p.add_argument("--initial-strategy", type=int, default=None, metavar="I",
-                   help="start both populations from pure strategy I (normal form); "
-                        "default: uniform")
-    p.add_argument("--tol", type=float, default=1e-10,
-                   help="stop at this exploitability (default 1e-10)")
-    p.add_argument("--seed", type=int, default=0, help="PRNG seed (0)")
-    p.add_argument("--checkpoint", metavar="DIR", help="save the run here every iteration")
-    p.add_argument("--resume", action="store_true", help="continue the run saved in --checkpoint")
+                   help="meta-solver parameter, repeatable (e.g. iterations=10000, steps=500) "
+                        "[default: the meta-solver's defaults]")
+    p.add_argument("--oracle", default=None, choices=ORACLE_NAMES,
+                   type=choice("oracle", ORACLE_NAMES),
+                   help="best-response oracle [default: exact; gradient for --variant fusion]")
+    p.add_argument("--init", default=None, choices=INIT_NAMES,
+                   type=choice("initialisation", INIT_NAMES),
+                   help="start of each gradient best response [default: scratch; fusion for "
+                        "--variant fusion]")
+    p.add_argument("--steps", type=integer(1, example=100), default=100,
+                   help="gradient oracle: optax steps")
+    p.add_argument("--lr", type=number(0.0, strict=True, example=0.1), default=0.1,
+                   help="gradient oracle: Adam step")
+    p.add_argument("--policy", default="tabular", choices=("tabular", "mlp"),
+                   type=choice("policy", ("tabular", "mlp")),
+                   help="gradient oracle: tabular, or mlp (information-state tensor MLP)")
+    p.add_argument("--top-k", type=integer(1, example=3), default=3,
+                   help="fusion: members averaged")
+    p.add_argument("--sigma", type=number(0.0, example=0.1), default=0.1,
+                   help="noisy copy: weight noise")
+    p.add_argument("--symmetric", default="auto", choices=("auto", "yes", "no"),
+                   type=choice("--symmetric value", ("auto", "yes", "no")),
+                   help="one shared population in a symmetric matrix game; auto: when the "
+                        "matrix is square with A = -A^T")
+    p.add_argument("--initial-strategy", type=integer(0, example=0), default=None, metavar="I",
+                   help="start both populations from pure strategy I (normal form) "
+                        "[default: uniform]")
+    p.add_argument("--tol", type=number(0.0, example=1e-10), default=1e-10,
+                   help="stop at this exploitability")
+    p.add_argument("--seed", type=integer(0, example=1), default=0,
+                   help="seed of the gradient oracle and of the noisy / fusion starts (not the "
+                        "game: a random game's payoffs come from its own seed=)")
+    p.add_argument("--checkpoint", metavar="DIR",
+                   help="save the run here after every iteration [default: not saved]")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run saved in --checkpoint")
     p.add_argument("--policy-out", metavar="FILE.json",
                    help="write the final meta-mixture (OpenSpiel info state -> action -> "
-                        "probability for extensive-form games, mixed strategies otherwise)")
+                        "probability for extensive-form games, mixed strategies otherwise) "
+                        "[default: not written]")
     p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_progress_option(p)
     add_team_psro_arguments(p)
     p.set_defaults(func=run_command)
     return p
@@ -72,7 +114,8 @@ def _meta_params(pairs) -> dict:
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
-            raise ValueError(f"--meta-set expects key=value; got {pair!r}.")
+            raise option_error(f"--meta-set {pair}", "expects key=value",
+                               "e.g. --meta-set iterations=10000")
         params[key.strip()] = parse_value(value)
     return params
 
@@ -80,7 +123,7 @@ def _meta_params(pairs) -> dict:
 def _symmetric(text: str):
     table = {"auto": None, "yes": True, "no": False}
     if text not in table:
-        raise ValueError(f"--symmetric must be auto, yes or no; got {text!r}.")
+        raise option_error(f"--symmetric {text}", "unknown value", "choose auto, yes or no")
     return table[text]
 
 
@@ -106,17 +149,37 @@ def _parts(args):
     return meta, oracle, init
 
 
+def _check_outputs(args) -> dict:
+    """Output paths, checked before any work (one line naming the option otherwise)."""
+    if args.resume and not args.checkpoint:
+        raise option_error("--resume", "continues a saved run",
+                           "give its --checkpoint DIR")
+    return {"policy_out": check_output_path(args.policy_out, "--policy-out", (".json",)),
+            "checkpoint": check_output_folder(args.checkpoint, "--checkpoint",
+                                              must_exist=args.resume)}
+
+
+def _interrupt_line(args) -> str:
+    if args.checkpoint:
+        return (f"interrupted; {args.checkpoint!r} holds every finished iteration: add --resume "
+                "to the same command to continue.")
+    return "interrupted; nothing kept (add --checkpoint DIR to keep finished iterations)."
+
+
 def run_command(args) -> int:
     """Run ``gametheory psro`` with parsed ``args``; print text or one JSON object."""
     from ..psro.runner import TEAM_VARIANTS, VARIANTS
 
-    if args.variant in TEAM_VARIANTS:
-        return _team_variant(args)
+    args.on_interrupt = lambda: _interrupt_line(args)
     if args.variant not in VARIANTS:
-        raise ValueError(f"unknown variant {args.variant!r}; choose one of "
-                         f"{', '.join(VARIANTS)}.")
-    if args.resume and not args.checkpoint:
-        raise ValueError("--resume continues a saved run: give its --checkpoint DIR.")
+        raise option_error(f"--variant {args.variant}", "unknown variant",
+                           f"choose one of {', '.join(VARIANTS)}")
+    paths = _check_outputs(args)
+    if args.variant in TEAM_VARIANTS:
+        if paths["policy_out"]:
+            raise option_error("--policy-out", "the team variants write no policy file",
+                               "drop it (--json prints the bounds of every iteration)")
+        return _team_variant(args)
     import jax
 
     jax.config.update("jax_enable_x64", True)
@@ -128,13 +191,14 @@ def run_command(args) -> int:
         game, args.iterations, variant=args.variant, meta_solver=meta, oracle=oracle,
         init=init, symmetric=_symmetric(args.symmetric), initial=args.initial_strategy,
         tol=args.tol, seed=args.seed, checkpoint=args.checkpoint, resume=args.resume,
-        progress=not args.no_progress)
-    if args.policy_out:
+        progress=progress_enabled(args))
+    if paths["policy_out"]:
         if game.kind == "extensive_form":
             policy = result.policy_dict()
         else:
             policy = [m.tolist() for m in result.mixture()]
-        Path(args.policy_out).write_text(json.dumps(policy, indent=1))
+        with writing("--policy-out", paths["policy_out"]):
+            paths["policy_out"].write_text(dumps(policy, indent=1))
     state = result.state
     out = {
         "game": args.game,
@@ -153,7 +217,7 @@ def run_command(args) -> int:
         "meta_strategies": [s.tolist() for s in state.meta_strategies],
     }
     if args.json:
-        print(json.dumps(out))
+        print(dumps(out))
         return 0
     expl = state.exploitability
     parts = f"meta-solver {meta.name}, oracle {oracle.name}"
@@ -166,5 +230,5 @@ def run_command(args) -> int:
     print("exploitability (NashConv/2) per iteration:")
     step = max(1, len(expl) // 10)
     for t in sorted(set(range(0, len(expl), step)) | {len(expl) - 1}):
-        print(f"  {t:>5}  {expl[t]:.6e}  population {state.sizes[t]}")
+        print(f"  {t:>5}  {fmt(expl[t], '.6e')}  population {state.sizes[t]}")
     return 0

@@ -9,11 +9,14 @@ and starts uniformly otherwise.
 
 from __future__ import annotations
 
+import re
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["uniform_is_equilibrium", "random_profile", "choose_start", "START_CHOICES"]
+__all__ = ["uniform_is_equilibrium", "random_profile", "choose_start", "game_seed",
+           "START_CHOICES"]
 
 START_CHOICES = ("auto", "uniform", "random")
 
@@ -48,6 +51,14 @@ def random_profile(game, seed: int) -> tuple:
         behavioural.append(jnp.asarray(draws / draws.sum(-1, keepdims=True),
                                        game.payoff_values.dtype))
     return behavioural_to_plans(game, tuple(behavioural))
+
+
+def game_seed(game) -> int | None:
+    """The seed a zoo game's payoffs were drawn with (``random_zero_sum:20x20:seed=3`` -> 3,
+    ``random_zero_sum:20x20`` -> its default 0), ``None`` for a game drawn from no seed. It is
+    not the seed of the initial profile (``--seed``)."""
+    match = re.search(r":seed=(\d+)$", str(getattr(game, "name", "")))
+    return int(match.group(1)) if match else None
 
 
 def choose_start(game, choice: str, seed: int) -> tuple:

@@ -51,19 +51,46 @@ def _read_csv(path: Path) -> np.ndarray:
         if "," not in line and any(sep in line for sep in (";", "\t")):
             sep = "semicolons" if ";" in line else "tabs"
             raise _fail(path, f"line {n} separates values with {sep}, not commas")
+        cells = line.split(",")
+        if "," not in line and len(line.split()) > 1 and _all_numbers(line.split()):
+            raise _fail(path, f"line {n} separates values with spaces, not commas")
         row = []
-        for cell in line.split(","):
+        for column, cell in enumerate(cells, 1):
             try:
                 row.append(float(cell))
             except ValueError:
-                what = "a header line" if n == lines[0][0] else "a value"
-                raise _fail(path, f"line {n} has {cell.strip()!r}, which is not a number "
-                                  f"({what}?)") from None
+                raise _fail(path, _cell_problem(n, column, cell, cells,
+                                                first=n == lines[0][0])) from None
         if rows and len(row) != len(rows[0]):
             raise _fail(path, f"line {n} has {len(row)} values but line {lines[0][0]} has "
                               f"{len(rows[0])}; every row needs one payoff per column")
         rows.append(row)
     return np.asarray(rows, dtype=np.float64)
+
+
+def _all_numbers(words) -> bool:
+    try:
+        [float(w) for w in words]
+    except ValueError:
+        return False
+    return True
+
+
+def _cell_problem(n: int, column: int, cell: str, cells: list[str], first: bool) -> str:
+    """Why a CSV cell is not a number, as precisely as the line shows: a trailing comma, an
+    empty value, values separated by spaces, or (first line, words) a header."""
+    text = cell.strip()
+    if not text:
+        if column == len(cells):
+            return f"line {n} ends with a comma (a trailing comma?); remove it"
+        return f"line {n} has an empty value at column {column} (two commas in a row?)"
+    words = text.split()
+    if len(words) > 1 and _all_numbers(words):
+        return (f"line {n} has {text!r} at column {column}: values separated by spaces, not "
+                "commas")
+    if first and any(c.isalpha() for c in text):
+        return f"line {n} has {text!r}, which is not a number (a header line?); remove it"
+    return f"line {n} has {text!r} at column {column}, which is not a number"
 
 
 def _read_npy(path: Path) -> np.ndarray:

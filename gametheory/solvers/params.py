@@ -60,7 +60,9 @@ def as_schedule(value, name: str) -> Callable:
     """Turn a finite positive constant, or a callable ``step -> value``, into a callable."""
     if callable(value):
         return value
-    if isinstance(value, (bool, str)) or value is None:
+    if isinstance(value, (bool, str)):  # typed text (the command line): a number is the fix
+        raise ValueError(f"{name} must be a number > 0; got {value!r}.")
+    if value is None:
         raise ValueError(f"{name} must be a number or a callable of the step; got {value!r}.")
     try:
         number = float(value)

@@ -94,3 +94,22 @@ def test_the_suite_runs_every_solver_that_accepts_a_game(monkeypatch):
         assert table[2].split(" | ")[1 + last_iterate.SOLVERS.index(name)] == "n/a"
     section = "\n".join(last_iterate.shapley_section(results, plays, 10))
     assert "| pdhg |" not in section and "| tableau |" not in section and "| mwu |" in section
+
+
+@pytest.mark.parametrize("count", [13, 7, 4, 3])
+def test_the_lowest_panel_of_every_column_has_x_tick_labels(count):
+    # 13 solvers in 4 columns: the last row holds one panel, and sharex used to leave the x tick
+    # labels on that panel only.
+    t = np.arange(0, 1001, 100)
+    names = list(last_iterate.SOLVERS)[:count]
+    rows = {name: (t, np.exp(-t / 300), np.exp(-t / 500)) for name in names}
+    fig = report.small_multiples_figure("g", rows, "exploitability", last_iterate.COLORS)
+    fig.canvas.draw()
+    axes = np.asarray(fig.axes).reshape(-1, 4)
+    for col in range(min(4, count)):
+        lowest = max(r for r in range(axes.shape[0]) if r * 4 + col < count)
+        for row in range(lowest + 1):
+            ax = axes[row, col]
+            labelled = [lab for lab in ax.get_xticklabels() if lab.get_visible() and lab.get_text()]
+            assert bool(labelled) == (row == lowest), (count, row, col)
+        assert axes[lowest, col].get_xlabel() == "iteration"

@@ -41,9 +41,14 @@ def test_solve_kuhn_json_and_policy_file_checked_by_openspiel(capsys, tmp_path):
 
 
 def test_unknown_solver_or_game_is_one_line_error_with_the_closest_name(capsys):
+    # A normal-form solver on an OpenSpiel game: which family it is, and this family's solvers.
     assert main(["solve", "kuhn_poker", "--solver", "replicator"]) == 2
     err = capsys.readouterr().err.strip()
-    assert "unknown solver" in err and "\n" not in err
+    assert "--solver replicator: a normal-form solver" in err and "\n" not in err
+    assert "cfr_plus" in err
+    assert main(["solve", "kuhn_poker", "--solver", "cfr_pluss"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "unknown solver" in err and "Did you mean 'cfr_plus'?" in err and "\n" not in err
     assert main(["solve", "leduc", "--solver", "mpo"]) == 2
     err = capsys.readouterr().err.strip()
     assert "Did you mean 'leduc_poker'?" in err and "\n" not in err

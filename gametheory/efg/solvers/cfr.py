@@ -89,14 +89,14 @@ def _cfr(name: str, plus: bool, linear: bool, alternating: bool) -> Solver:
     return Solver(init, update, lambda game, state: state.plans, average=average, name=name)
 
 
-def cfr(alternating: int = 0) -> Solver:
+def cfr(alternating: bool = False) -> Solver:
     """Vanilla CFR: regret matching on cumulative counterfactual regrets, uniform average.
-    ``alternating=1`` updates player 1 against player 0's new policy."""
+    With ``alternating`` on, player 1 updates against player 0's new policy."""
     return _cfr("cfr", plus=False, linear=False,
                 alternating=check_flag(alternating, "alternating"))
 
 
-def cfr_plus(alternating: int = 1, linear_average: int = 1) -> Solver:
+def cfr_plus(alternating: bool = True, linear_average: bool = True) -> Solver:
     """CFR+ (Tammelin 2014): regret matching+, alternating updates and linear averaging."""
     return _cfr("cfr_plus", plus=True, linear=check_flag(linear_average, "linear_average"),
                 alternating=check_flag(alternating, "alternating"))

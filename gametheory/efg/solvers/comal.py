@@ -57,16 +57,17 @@ class EFGComalState(NamedTuple):
 
 
 def comal(lr=3.0, tau=0.003, inner_steps="adaptive", inner_tol=0.0, weighting="adaptive",
-          extragradient=1, scale="game", reset_thresholds=DEFAULT_THRESHOLDS,
-          reset_periods=3.0, log_floor=40.0, adaptive_lr=1) -> Solver:
+          extragradient=True, scale="game", reset_thresholds=DEFAULT_THRESHOLDS,
+          reset_periods=3.0, log_floor=40.0, adaptive_lr=True) -> Solver:
     """COMAL with the dilated INPO/MMD inner solver (see the module docstring).
 
     ``inner_steps``: a fixed number of inner steps per reference, or ``"adaptive"`` (default):
     the reference moves when the inner step residual ``||x' - x||_1`` has fallen by the
     ``reset_thresholds`` (:mod:`gametheory.solvers.restarts`), after at least
     ``reset_periods / (lr * tau)`` inner steps (see :func:`.mmd.mpo`).
-    ``extragradient=1`` (default): inner steps in mirror-prox form (:func:`.mmd.mirror_prox_step`),
-    two gradient evaluations per iteration; ``0``: the plain MMD step. ``weighting``,
+    ``extragradient=True`` (default): inner steps in mirror-prox form
+    (:func:`.mmd.mirror_prox_step`), two gradient evaluations per iteration; ``False``: the
+    plain MMD step. ``weighting``,
     ``log_floor`` and ``adaptive_lr`` (the step shrinks when it fails the mirror-prox step
     condition): as in :func:`.mmd.mpo`."""
     lr, tau = as_schedule(lr, "lr"), as_schedule(tau, "tau")

@@ -311,7 +311,7 @@ _UNITS = """
 
 
 def mmd(lr=0.1, temp=0.05, magnet="entropy", magnet_every=0, anneal=0.0,
-        weighting="uniform", extragradient=0, scale="game",
+        weighting="uniform", extragradient=False, scale="game",
         reset_thresholds=DEFAULT_THRESHOLDS, reset_periods=3.0) -> Solver:
     """MMD with dilated entropy (Sokota et al. 2023, App. C.3); with ``scale=1.0`` the same step
     as OpenSpiel's ``MMDDilatedEnt(game, alpha=temp, stepsize=lr)``.
@@ -328,9 +328,9 @@ def mmd(lr=0.1, temp=0.05, magnet="entropy", magnet_every=0, anneal=0.0,
                 False, weighting, extragradient, scale, reset_thresholds, reset_periods)
 
 
-def mpo(lr=3.0, temp=0.003, reset_every="adaptive", weighting="adaptive", extragradient=1,
+def mpo(lr=3.0, temp=0.003, reset_every="adaptive", weighting="adaptive", extragradient=True,
         scale="game", reset_thresholds=DEFAULT_THRESHOLDS, reset_periods=3.0,
-        log_floor=40.0, adaptive_lr=1) -> Solver:
+        log_floor=40.0, adaptive_lr=True) -> Solver:
     """Magnetic Preference Optimization (Wang et al. 2024) in the sequence form: dilated MMD whose
     magnet starts at the initial policy and is reset to the current iterate, every
     ``reset_every`` steps or (``"adaptive"``, the default) on measured progress.
@@ -343,7 +343,7 @@ def mpo(lr=3.0, temp=0.003, reset_every="adaptive", weighting="adaptive", extrag
     steps leave only slowly). The magnets form a proximal-point sequence,
     so the *last* iterate converges to a Nash equilibrium of the game.
 
-    ``extragradient=1`` (default) takes each step in mirror-prox form
+    ``extragradient=True`` (default) takes each step in mirror-prox form
     (:func:`mirror_prox_step`), which is stable for a step about ten times larger than the plain
     step at the same temperature, so the temperature can be small. ``weighting="adaptive"``
     (default) sizes each infoset's step by how often the opponent's current plan reaches it
@@ -352,7 +352,7 @@ def mpo(lr=3.0, temp=0.003, reset_every="adaptive", weighting="adaptive", extrag
     equilibrium is almost pure, and an action whose probability underflows to 0 could never come
     back when it becomes the best one (oshi_zumo stalled at 1.3e-3 without it); ``0`` is off.
 
-    ``adaptive_lr=1`` (default, with ``extragradient``) treats ``lr`` as the largest step: a
+    ``adaptive_lr=True`` (default, with ``extragradient``) treats ``lr`` as the largest step: a
     step that fails the mirror-prox step condition (:func:`step_ratio` above 1: too long for the
     game's local Lipschitz constant) is rejected and the step shrunk by :data:`SHRINK`; accepted
     steps let it grow back by :data:`GROW` up to ``lr``. The payoff scale ``S`` is a bound, not
@@ -369,7 +369,7 @@ def mpo(lr=3.0, temp=0.003, reset_every="adaptive", weighting="adaptive", extrag
 
 
 def mmd_annealed(lr=0.3, temp=0.75, anneal=0.5, magnet="entropy", weighting="reach",
-                 extragradient=0, scale="game") -> Solver:
+                 extragradient=False, scale="game") -> Solver:
     """Dilated MMD with the annealed temperature ``temp / (1 + t)^anneal`` at every infoset: the
     regularised equilibrium it tracks moves towards a Nash equilibrium as ``t`` grows."""
     return _mmd("mmd_annealed", lr, temp, magnet, None, anneal, False, weighting, extragradient,
