@@ -277,6 +277,7 @@ def main(argv=None) -> int:
         return run_population(args, parser)
     config = args.pop("config", None)
     output = args.pop("output", None)
+    values = {}
     try:
         values = _load_yaml(config) if config else {}
         values.update(args)
@@ -304,14 +305,28 @@ def main(argv=None) -> int:
     except (ValueError, FileNotFoundError) as e:
         parser.error(str(e))
     except KeyboardInterrupt:
-        print("interrupted: checkpoints written so far are in the output folder; resume with "
-              "--resume_from_checkpoint true", file=sys.stderr)
+        print(_interrupted(values), file=sys.stderr)
         return 130
     if trainer.accelerator.is_main_process:
         last = trainer.history[-1] if trainer.history else {}
         print(json.dumps({"output_dir": str(path),
                           "num_processes": trainer.accelerator.num_processes, **last}))
+    trainer.accelerator.end_training()  # trackers are finished; this ends the process group
     return 0
+
+
+def _interrupted(values: dict) -> str:
+    """What Ctrl-C leaves: the latest checkpoint and how to resume, or that there is none."""
+    from .trainer.checkpoint import latest_checkpoint
+    from .trainer.config import SelfPlayConfig
+
+    out = values.get("output_dir", SelfPlayConfig.output_dir)
+    latest = latest_checkpoint(out) if Path(out).is_dir() else None
+    if latest is None:
+        return (f"interrupted: no checkpoint was written under {out} (save_steps writes them); "
+                "a rerun starts from the beginning.")
+    return (f"interrupted: the latest checkpoint is {latest}; continue with the same command "
+            "and --resume_from_checkpoint true")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,7 +15,7 @@ of targets, in which ``log Z`` cancels. On a model whose whole response space is
 
 The pointwise SPPO loss of Wu et al. (2024, eq. (3.6)) instead replaces ``log Z`` by
 ``eta / 2``; its minimiser over normalised policies is *not* the MWU step (the deviation is
-measured in ``tests/llm_adapter/test_exact_rules.py``).
+measured in ``tests/llm_adapter/test_llm_exact_rules.py``).
 """
 
 from __future__ import annotations

@@ -222,11 +222,13 @@ class AdapterSnapshot:
 
 # --------------------------------------------------------------------------- FrozenCopy
 def _reject_sharded(model: torch.nn.Module) -> None:
-    sharded = [n for n, p in model.named_parameters() if hasattr(p, "to_local")]
+    # FSDP2 parameters are DTensors (to_local); DeepSpeed ZeRO-3 tags its partitions (ds_id)
+    sharded = [n for n, p in model.named_parameters()
+               if hasattr(p, "to_local") or hasattr(p, "ds_id")]
     if sharded:
         raise NotImplementedError(
-            f"FrozenCopy does not support sharded parameters (FSDP / DeepSpeed DTensors, e.g. "
-            f"{sharded[0]!r}) yet; use WeightSnapshot or a PEFT adapter.")
+            f"FrozenCopy does not support sharded parameters (FSDP DTensors or DeepSpeed ZeRO-3 "
+            f"partitions, e.g. {sharded[0]!r}) yet; train a PEFT adapter, or use ZeRO-2.")
 
 
 class FrozenCopy:

@@ -584,7 +584,11 @@ class SelfPlayTrainer:
             plot_history(self.history, out_dir / "selfplay_run.png",
                          title=f"{cfg.algorithm} self-play, {acc.num_processes} process(es)")
         if self._trackers_started:
-            acc.end_training()
+            # accelerate's end_training() would also destroy the process group, which the
+            # final save still needs: finish the trackers only (the CLI ends the run)
+            for tracker in acc.trackers:
+                tracker.finish()
+            acc.trackers = []
             self._trackers_started = False
         self.callbacks.call("on_train_end", self)
         return out

@@ -98,3 +98,27 @@ def test_rollout_then_train_from_the_cli_equals_online_training(capsys, tmp_path
     b = load_file(str(tmp_path / "offline" / "model.safetensors"))
     for n in a:
         torch.testing.assert_close(a[n], b[n], atol=1e-6, rtol=0, msg=n)
+
+
+def test_ctrl_c_says_where_the_latest_checkpoint_is(capsys, tmp_path, monkeypatch):
+    from llm_adapter.trainer import SelfPlayTrainer
+
+    calls = {"n": 0}
+    original = SelfPlayTrainer._iteration
+
+    def interrupted_at_3(self, rollouts):  # Ctrl-C during the third iteration
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return original(self, rollouts)
+
+    monkeypatch.setattr(SelfPlayTrainer, "_iteration", interrupted_at_3)
+    argv = ["train", "--model", "tiny", "--num_prompts", "4", "--num_generations", "2",
+            "--max_new_tokens", "3", "--max_steps", "5", "--output_dir", str(tmp_path)]
+    assert cli.main([*argv, "--save_steps", "1"]) == 130
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert f"the latest checkpoint is {tmp_path / 'checkpoint-2'}" in err
+    assert "--resume_from_checkpoint true" in err
+    calls["n"] = 0
+    assert cli.main([*argv, "--output_dir", str(tmp_path / "none")]) == 130
+    assert "no checkpoint was written" in capsys.readouterr().err
