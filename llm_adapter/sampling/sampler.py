@@ -4,18 +4,17 @@ Data-parallel runs must sample the same responses as a one-process run over the 
 batch, and a resumed run the same as an uninterrupted one. ``generate``'s own sampler draws from
 the global RNG in batch order, so the draws of one row would depend on which rows share its
 batch. :class:`SeededSampler` is a ``transformers`` logits processor that instead draws row
-``i``'s token at generated position ``t`` with *counter-based* noise: the uniform variate for
-vocabulary entry ``v`` is an integer hash (splitmix64) of ``(seed_i, t, v)``, computed with
-``int64`` tensor ops on the scores' device. With Gumbel noise ``G = -log(-log U)`` the token
-
-    argmax_v  scores[i, v] / T + G[i, t, v]
-
-is an exact sample of ``softmax(scores_i / T)`` (the Gumbel-max trick), so no per-token host work
-(no copy to the host, no Python loop over rows) is needed, and a row's draws depend only on its
-seed (from :func:`row_seed`: run seed, iteration, prompt position in the data stream), its
-position and its logits. The processor returns scores that are ``-inf`` except 0 at the drawn
-token, so greedy decoding emits exactly that token. Sampling is pure ancestral sampling at
-``temperature`` (no top-k / top-p), as the rules assume.
+``i``'s token at generated position ``t`` by inverse-CDF sampling with a *counter-based*
+uniform: ``u = hash(seed_i, t)`` (splitmix64, computed with ``int64`` tensor ops on the scores'
+device), and the token is the first ``v`` with ``F_i(v) > u`` where ``F_i`` is the cumulative
+sum of ``softmax(scores_i / T)`` (float32 probabilities, float64 sums). No per-token host work
+(no copy to the host, no Python loop over rows) is needed, and a row's draw depends only on its
+seed (from :func:`row_seed`: run seed, generation, prompt index), its position and its logits.
+One uniform per row and token costs a softmax and a cumulative sum over the vocabulary, several
+times less than Gumbel-max noise for every vocabulary entry (measured on 2 CPU cores, 64 rows x
+49152 entries: 32 vs 273 ms per token). The processor returns scores that are ``-inf`` except 0
+at the drawn token, so greedy decoding emits exactly that token. Sampling is pure ancestral
+sampling at ``temperature`` (no top-k / top-p), as the rules assume.
 
 :func:`generate` left-pads prompt token ids into one batch and runs ``model.generate`` with the
 sampler; :func:`pad_prompts` gives the same padded batch (e.g. for the prompt mask of
@@ -29,7 +28,7 @@ from collections.abc import Sequence
 import torch
 from transformers import GenerationConfig, LogitsProcessor, LogitsProcessorList
 
-__all__ = ["SeededSampler", "row_seed", "generate", "pad_prompts", "gumbel_noise"]
+__all__ = ["SeededSampler", "row_seed", "generate", "pad_prompts", "row_uniforms"]
 
 _MOD = (1 << 61) - 1  # a Mersenne prime: seeds stay in int64 range
 _U64 = (1 << 64) - 1
@@ -82,51 +81,30 @@ def _seed_keys(seeds) -> list[int]:
     return [_signed(_mix64_int(int(s) + _GOLDEN)) for s in seeds]
 
 
-def _hash_bits(keys: torch.Tensor, position: int, vocab: torch.Tensor) -> torch.Tensor:
-    """``[R, V]`` int64 hashes of ``(row key, position, vocabulary index)``.
-
-    ``key_t = mix64(key ^ mix64((t + 1) * MIX2))`` seeds a splitmix64 stream whose ``v``-th
-    output ``mix64(key_t + (v + 1) * golden)`` is entry ``v``'s draw. ``vocab``: ``[V]`` int64
-    tensor ``(v + 1) * golden`` (wrapped). ``position`` is a host integer (from shapes only).
-    """
+def _uniforms(keys: torch.Tensor, position: int) -> torch.Tensor:
+    """``[R]`` float64 uniforms on [0, 1) from row keys and the generated position: the top 53
+    bits of ``mix64(key ^ mix64((t + 1) * MIX2))``. ``position`` is a host integer (from
+    shapes only), so nothing is read back from the device."""
     step = _signed(_mix64_int((int(position) + 1) * _MIX2))
-    key_t = _mix64(keys ^ step)
-    return _mix64(key_t[:, None] + vocab[None, :])
+    bits = _mix64(keys ^ step)
+    return _srl(bits, 11).to(torch.float64) * 2.0**-53
 
 
-def _gumbel_from_bits(bits: torch.Tensor) -> torch.Tensor:
-    """Standard Gumbel variates (float32) from uniformly random int64 bits.
-
-    ``w = hi * 2^-24 + (lo + 1/2) * 2^-48`` with ``hi``, ``lo`` two 24-bit fields is uniform on
-    (0, 1) with relative precision near 0, so ``E = -log1p(-w)`` is an accurate Exp(1) variate
-    even in its small tail (which decides the argmax), and ``G = -log E`` is Gumbel.
-    """
-    hi = ((bits >> 40) & 0xFFFFFF).to(torch.float32)
-    lo = ((bits >> 16) & 0xFFFFFF).to(torch.float32)
-    w = hi * 2.0**-24 + (lo + 0.5) * 2.0**-48
-    return -torch.log(-torch.log1p(-w))
-
-
-def _vocab_counters(vocab_size: int, device) -> torch.Tensor:
-    return torch.arange(1, vocab_size + 1, dtype=torch.int64, device=device) * _signed(_GOLDEN)
-
-
-def gumbel_noise(seeds, position: int, vocab_size: int, device=None) -> torch.Tensor:
-    """The ``[len(seeds), vocab_size]`` float32 Gumbel noise :class:`SeededSampler` adds at
-    generated position ``position`` (0 for the first new token)."""
-    keys = torch.tensor(_seed_keys(seeds), dtype=torch.int64, device=device)
-    return _gumbel_from_bits(_hash_bits(keys, position, _vocab_counters(vocab_size, device)))
+def row_uniforms(seeds, position: int, device=None) -> torch.Tensor:
+    """The ``[len(seeds)]`` uniforms :class:`SeededSampler` uses at generated position
+    ``position`` (0 for the first new token)."""
+    return _uniforms(torch.tensor(_seed_keys(seeds), dtype=torch.int64, device=device), position)
 
 
 class SeededSampler(LogitsProcessor):
-    """Sample row ``i``'s next token from ``softmax(scores_i / temperature)`` with noise keyed by
-    ``seeds[i]`` and the generated position; return scores that are 0 at the drawn token and
+    """Sample row ``i``'s next token from ``softmax(scores_i / temperature)`` with a uniform keyed
+    by ``seeds[i]`` and the generated position; return scores that are 0 at the drawn token and
     ``-inf`` elsewhere (use with greedy decoding).
 
-    Gumbel-max: with ``G_v = -log(-log U_v)`` i.i.d. standard Gumbel, ``argmax_v l_v / T + G_v``
-    is distributed as ``softmax(l / T)``. ``U`` is a hash of ``(seeds[i], t, v)`` (see the module
-    docstring), computed on the scores' device in ``int64``; the logits are upcast to at least
-    float32. Tokens masked to ``-inf`` by earlier processors are never drawn.
+    Inverse CDF: with ``u`` uniform on [0, 1) and ``F`` the cumulative probabilities, the first
+    ``v`` with ``F(v) > u F(V)`` is distributed as ``softmax(l / T)`` (``F(V)`` normalises the
+    float rounding of the sum). Tokens masked to ``-inf`` by earlier processors have probability
+    0 and are never drawn. Everything runs on the scores' device.
 
     ``seeds``: one integer per generated row (e.g. :func:`row_seed` values, ``< 2^61``).
     ``prompt_width``: the (padded) prompt length, so that ``t = input_ids.shape[1] -
@@ -142,19 +120,16 @@ class SeededSampler(LogitsProcessor):
         self.fixed_prompt_width = prompt_width
         self.prompt_width = prompt_width
         self._keys: torch.Tensor | None = None  # on the scores' device after the first call
-        self._vocab: torch.Tensor | None = None
         self._last_len: int | None = None
 
     @property
     def num_rows(self) -> int:
         return len(self._keys_host)
 
-    def _device_state(self, device, vocab_size: int):
+    def _device_keys(self, device) -> torch.Tensor:
         if self._keys is None or self._keys.device != device:
             self._keys = torch.tensor(self._keys_host, dtype=torch.int64, device=device)
-        if self._vocab is None or self._vocab.device != device or len(self._vocab) != vocab_size:
-            self._vocab = _vocab_counters(vocab_size, device)
-        return self._keys, self._vocab
+        return self._keys
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         rows, length = input_ids.shape  # shapes are host metadata: no device sync
@@ -170,10 +145,12 @@ class SeededSampler(LogitsProcessor):
         if position < 0:
             raise ValueError(f"input_ids has {length} columns, fewer than the prompt width "
                              f"{self.prompt_width}.")
-        keys, vocab = self._device_state(scores.device, scores.shape[-1])
-        noise = _gumbel_from_bits(_hash_bits(keys, position, vocab))
+        u = _uniforms(self._device_keys(scores.device), position)
         dtype = torch.promote_types(scores.dtype, torch.float32)
-        tok = torch.argmax(scores.to(dtype) / self.temperature + noise, dim=-1, keepdim=True)
+        probs = torch.softmax(scores.to(dtype) / self.temperature, dim=-1)
+        cdf = probs.cumsum(-1, dtype=torch.float64)
+        tok = torch.searchsorted(cdf, (u * cdf[:, -1])[:, None], right=True)
+        tok = tok.clamp_(max=scores.shape[-1] - 1)
         return torch.full_like(scores, float("-inf")).scatter_(1, tok, 0.0)
 
 
