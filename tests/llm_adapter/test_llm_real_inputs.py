@@ -7,7 +7,14 @@ import torch
 from tokenizers import Tokenizer, processors
 from transformers import LlamaConfig, LlamaForSequenceClassification, PreTrainedTokenizerFast
 
-from llm_adapter import PairwiseJudge, SelfPlayConfig, SelfPlayTrainer, losses, models
+from llm_adapter import (
+    MatrixOracle,
+    PairwiseJudge,
+    SelfPlayConfig,
+    SelfPlayTrainer,
+    losses,
+    models,
+)
 from llm_adapter.data.rollouts import load_rollouts, save_rollouts
 from llm_adapter.judges.adapters import RewardModelOracle
 
@@ -205,8 +212,10 @@ def test_sppo_is_the_papers_pointwise_loss():
 
 def test_sppo_trains_the_pointwise_loss_on_one_generation_per_epoch(tmp_path):
     tok = models.tiny_tokenizer()
-    judge = PairwiseJudge(lambda p, a, b: [float(len(x) > len(y)) + 0.5 * (len(x) == len(y))
-                                           for x, y in zip(a, b)])
+    # COMAL 3x3 preferences (Liu et al. 2024, Sec. 4) over classes = first token id mod 3: few
+    # ties, so the first iteration moves the model
+    judge = MatrixOracle([[0.5, 0.1, 0.8], [0.9, 0.5, 0.1], [0.2, 0.9, 0.5]],
+                         classify=lambda ids: ids[0] % 3)
     cfg = _config(tmp_path, algorithm="sppo", eta=2.0, per_device_batch_size=2, max_steps=4,
                   steps_per_generation=None)  # None: the paper's schedule, "epoch"
     tr = SelfPlayTrainer(models.tiny_causal_lm(tok, seed=0), tok, judge, cfg,
