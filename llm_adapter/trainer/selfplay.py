@@ -311,9 +311,8 @@ class SelfPlayTrainer:
             responses = [r["completions"] for r in rows]
         else:
             prompts = [it[3] if len(it) > 3 else self.prompts[it[1]] for it in items]
-            mixture = ((self.reference, cfg.eta * cfg.temp) if cfg.algorithm == "nash_md"
-                       else None)
-            responses = self.sample(prompts, k, self._seeds(generation, items), mixture=mixture)
+            responses = self.sample(prompts, k, self._seeds(generation, items),
+                                    mixture=self._mixture())
             seconds["generate"] = time.perf_counter() - t
         t = time.perf_counter()
         scores = None
@@ -340,6 +339,11 @@ class SelfPlayTrainer:
             "tokens": torch.tensor([sum(len(c) for c in g) for g in responses],
                                    dtype=torch.float32),
         }
+
+    def _mixture(self):
+        """Nash-MD samples from ``pi_t^(1-eta tau) pi_ref^(eta tau)``; other rules from pi_t."""
+        cfg = self.args
+        return (self.reference, cfg.eta * cfg.temp) if cfg.algorithm == "nash_md" else None
 
     def _add_reference(self, r) -> None:
         """Reference / magnet log-probs of a rollout (at the iteration that trains on it: the
@@ -616,7 +620,8 @@ class SelfPlayTrainer:
         for s in range(0, len(prepared), size):
             items = [(i, i, 0) for i in range(s, min(s + size, len(prepared)))]
             group = [prepared[i] for i, _, _ in items]
-            responses = self.sample(group, cfg.num_generations, self._seeds(generation, items))
+            responses = self.sample(group, cfg.num_generations, self._seeds(generation, items),
+                                    mixture=self._mixture())
             ids = [self._prompt_ids(p) for p in group]
             flat_ids = [r for r in ids for _ in range(cfg.num_generations)]
             flat_c = [c for g in responses for c in g]

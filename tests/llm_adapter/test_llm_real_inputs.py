@@ -137,8 +137,9 @@ def test_a_pairwise_judge_gets_all_pairs_of_a_batch_in_one_call(tmp_path):
     assert calls == [len(PROMPTS) * 3 * 2]
 
 
-@pytest.mark.parametrize("judge", ["reward_model", "pairwise"])
-def test_rollout_then_train_equals_online_training(tmp_path, judge):
+@pytest.mark.parametrize("judge, algorithm", [("reward_model", "comal"), ("pairwise", "comal"),
+                                              ("pairwise", "nash_md")])  # nash_md: the mixture
+def test_rollout_then_train_equals_online_training(tmp_path, judge, algorithm):
     tok = _bos_tokenizer(POLICY_TEMPLATE)
 
     def make(seed_offset=0):
@@ -149,7 +150,7 @@ def test_rollout_then_train_equals_online_training(tmp_path, judge):
         return model, PairwiseJudge(lambda p, a, b: [float(len(x) > len(y)) + 0.5 * (
             len(x) == len(y)) for x, y in zip(a, b)])
 
-    cfg = _config(tmp_path, algorithm="comal", ref_update_steps=1)
+    cfg = _config(tmp_path, algorithm=algorithm, ref_update_steps=1)
     model, j = make()
     online = SelfPlayTrainer(model, tok, j, cfg, train_dataset=PROMPTS, reward_tokenizer=tok)
     online.train(progress=False)
