@@ -296,9 +296,13 @@ class SelfPlayTrainer:
         return [row_seed(self.args.seed, generation, _index_seed(it[1]), it[2], j)
                 for it in items for j in range(self.args.num_generations)]
 
-    def _make_rollout(self, items, generation: int) -> dict:
+    def _make_rollout(self, items, generation: int, defer_old: bool = False) -> dict:
         """Generate (or read), judge and score one micro-batch ``items = [(stream position,
-        dataset index, epoch[, prompt])]`` of this process under the current policy ``pi_t``."""
+        dataset index, epoch[, prompt])]`` of this process under the current policy ``pi_t``.
+
+        ``defer_old``: the micro-batch is trained on before any optimiser step (one generation
+        per iteration), so ``log pi_t`` is taken from the first training forward (detached)
+        instead of a separate forward pass now."""
         cfg = self.args
         k = cfg.num_generations
         seconds = dict.fromkeys(_PHASES, 0.0)
@@ -327,9 +331,12 @@ class SelfPlayTrainer:
         ids = [self._prompt_ids(p) for p in prompts]
         flat_ids = [r for r in ids for _ in range(k)]
         flat_c = [c for group in responses for c in group]
-        old_tok, mask = self._token_logps(flat_ids, flat_c)
-        old = old_tok.sum(-1).view(len(items), k)
-        if rows is not None and rows[0]["logps"] is not None:  # log pi_t of the generator
+        behaviour = rows is not None and rows[0]["logps"] is not None
+        old_tok = mask = old = None
+        if not defer_old or behaviour:
+            old_tok, mask = self._token_logps(flat_ids, flat_c)
+            old = old_tok.sum(-1).view(len(items), k)
+        if behaviour:  # log pi_t of the generator
             old = torch.tensor([r["logps"] for r in rows], dtype=old.dtype, device=old.device)
         seconds["score"] = time.perf_counter() - t
         return {
@@ -352,18 +359,22 @@ class SelfPlayTrainer:
             return
         t = time.perf_counter()
         ref_tok, _ = self._token_logps(r["prompt_ids"], r["completions"], self.reference)
-        r["ref_tok"], r["ref"] = ref_tok, ref_tok.sum(-1).view(r["old"].shape)
+        r["ref_tok"] = ref_tok
+        r["ref"] = ref_tok.sum(-1).view(len(r["indices"]), self.args.num_generations)
         r["seconds"]["score"] += time.perf_counter() - t
 
     def _loss(self, r) -> torch.Tensor:
         cfg = self.args
-        old, win = r["old"], r["win"]
+        win = r["win"]
+        tok, mask = self._logps(self.model, r["prompt_ids"], r["completions"], per_token=True)
+        if r["old"] is None:  # first pass before any step: this forward is pi_t's
+            r["old_tok"], r["mask"] = tok.detach(), mask
+            r["old"] = tok.detach().sum(-1).view(win.shape)
+        old = r["old"]
         if cfg.algorithm == "mpo_token":
-            tok, mask = self._logps(self.model, r["prompt_ids"], r["completions"],
-                                    per_token=True)
             return losses.mpo_token_loss(tok, r["old_tok"], r["ref_tok"], mask,
                                          win.flatten(), cfg.eta, cfg.temp)
-        logps = self._logps(self.model, r["prompt_ids"], r["completions"]).view(old.shape)
+        logps = tok.sum(-1).view(old.shape)
         if cfg.algorithm == "sppo":  # the paper's pointwise loss, Wu et al. 2024 eq. (3.6)
             return losses.sppo_loss(logps.flatten(), old.flatten(), win.flatten(), cfg.eta)
         if cfg.algorithm == "sppo_pairwise":
@@ -489,7 +500,7 @@ class SelfPlayTrainer:
         cfg = self.args
         items = [(i, p, 0, p) for i, p in enumerate(prompts)]  # seeds keyed by prompt text
         size = cfg.per_device_batch_size
-        rollouts = [self._make_rollout(items[s:s + size], self.step_count)
+        rollouts = [self._make_rollout(items[s:s + size], self.step_count, defer_old=True)
                     for s in range(0, len(items), size)]
         return self._iteration(rollouts)
 
@@ -522,7 +533,8 @@ class SelfPlayTrainer:
         if not self._buffer:
             batches = [next(loader) for _ in range(self.steps_per_generation() * ga)]
             self._consumed += len(batches)
-            self._buffer = [self._make_rollout(b, self.step_count) for b in batches]
+            defer = self.steps_per_generation() == 1
+            self._buffer = [self._make_rollout(b, self.step_count, defer) for b in batches]
         out, self._buffer = self._buffer[:ga], self._buffer[ga:]
         return [_to_device(r, self.device) for r in out]
 
