@@ -203,6 +203,9 @@ class SelfPlayTrainer:
         self.initial = (frozen_policy(self.unwrapped, offload=cfg.frozen_offload) if needed
                         else None)
         self.reference = self.initial
+        # True while the reference holds the current weights (no optimiser step since it was
+        # taken): its log-probs are then the training forward's, and its own forward is skipped
+        self._reference_is_current = True
         self.initial_samples: dict = {}
         self.history: list[dict] = []
         self._buffer: list[dict] = []  # generated micro-batches not trained on yet
@@ -357,6 +360,9 @@ class SelfPlayTrainer:
         reference may have been reset since generation)."""
         if not self._uses_reference:
             return
+        if self._reference_is_current:  # filled in by the first training forward (_loss)
+            r["ref_tok"] = r["ref"] = None
+            return
         t = time.perf_counter()
         ref_tok, _ = self._token_logps(r["prompt_ids"], r["completions"], self.reference)
         r["ref_tok"] = ref_tok
@@ -370,6 +376,8 @@ class SelfPlayTrainer:
         if r["old"] is None:  # first pass before any step: this forward is pi_t's
             r["old_tok"], r["mask"] = tok.detach(), mask
             r["old"] = tok.detach().sum(-1).view(win.shape)
+        if self._uses_reference and r["ref"] is None:  # the reference is these weights
+            r["ref_tok"], r["ref"] = tok.detach(), tok.detach().sum(-1).view(win.shape)
         old = r["old"]
         if cfg.algorithm == "mpo_token":
             return losses.mpo_token_loss(tok, r["old_tok"], r["ref_tok"], mask,
@@ -404,6 +412,7 @@ class SelfPlayTrainer:
                         self.optimizer.zero_grad(set_to_none=True)
                         if acc.sync_gradients:
                             self.scheduler.step()
+                            self._reference_is_current = False
                     total += float(loss.detach())
         finally:
             self.model.eval()
@@ -483,6 +492,7 @@ class SelfPlayTrainer:
         model = self.unwrapped
         if self.reference is None:  # the rule has no reference and nothing else needs one
             return
+        self._reference_is_current = True
         if self.reference is not self.initial:
             self.reference.update(model)  # in place, on the device
         elif checkpoint.is_peft_model(model):
@@ -747,6 +757,7 @@ class SelfPlayTrainer:
                      "history": self.history, "config": self.args.to_dict(),
                      "consumed": self._consumed, "scheduler": self.scheduler.state_dict(),
                      "initial_kept": self.initial is not None,
+                     "reference_is_current": self._reference_is_current,
                      "initial_samples": [[k, v] for k, v in self.initial_samples.items()]}
             checkpoint.save_state(path, state, self.optimizer, self.reference,
                                   self.initial if self.initial is not None else self.reference,
@@ -772,6 +783,7 @@ class SelfPlayTrainer:
             raise ValueError(f"the checkpoint was written with a different SelfPlayConfig "
                              f"({', '.join(changed)} differ); resume with the same settings.")
         checkpoint.load_model_weights(self.unwrapped, path)
+        self._reference_is_current = state.get("reference_is_current", False)
         self.optimizer.load_state_dict(loaded["optimizer"])
         if loaded["scaler"] is not None and self.accelerator.scaler is not None:
             self.accelerator.scaler.load_state_dict(loaded["scaler"])

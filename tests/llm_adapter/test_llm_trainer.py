@@ -156,3 +156,29 @@ def test_bf16_mixed_precision_from_the_config(tokenizer, tmp_path):
                                         per_token=True)
     torch.testing.assert_close(frozen_tok, fresh_tok, atol=1e-6, rtol=0)
     assert not torch.allclose(frozen_tok, live_tok, atol=1e-3)
+
+
+def test_skipped_forwards_give_the_update_of_explicit_ones(tokenizer, tmp_path):
+    # log pi_t from the first training forward and the just-reset magnet's log-probs from the
+    # same forward must equal their own forward passes (the frozen policy's and the live one's)
+    def run(explicit):
+        cfg = _config(tmp_path / str(explicit), ref_update_steps=1, max_steps=2)
+        tr = SelfPlayTrainer(models.tiny_causal_lm(tokenizer, seed=0, dtype=torch.float64),
+                             tokenizer, _oracle(), cfg, train_dataset=PROMPTS)
+        if explicit:
+            original = tr._make_rollout
+
+            def make(items, generation, defer_old=False):
+                tr._reference_is_current = False  # score the magnet with its frozen policy
+                return original(items, generation, defer_old=False)
+
+            tr._make_rollout = make
+        tr.train(progress=False)
+        return tr
+
+    skipped, explicit = run(False), run(True)
+    assert [h["kl_to_ref"] for h in skipped.history] == pytest.approx(
+        [h["kl_to_ref"] for h in explicit.history], abs=1e-12)
+    for (n, a), (_, b) in zip(skipped.unwrapped.named_parameters(),
+                              explicit.unwrapped.named_parameters()):
+        torch.testing.assert_close(a, b, atol=1e-9, rtol=0, msg=n)
