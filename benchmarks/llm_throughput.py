@@ -392,6 +392,17 @@ def _table(results, k) -> list[str]:
                      f"{r['judge_ratio_rows']:.3f} ({ok}) | {r['judge_old_seconds']:.3f} / "
                      f"{r['judge_new_seconds']:.3f} | {r['judge_ratio_seconds']:.3f} ({ok_s}) | "
                      f"{r['judge_ratio_trainer']:.3f} |")
+    lines += [""]
+    for r in results:
+        excess = {"generate": r["ours_generate"] - r["plain_generate"], "judge": r["ours_judge"],
+                  "score": r["ours_score"], "train": r["ours_train"] - r["plain_train"],
+                  "other": r["ours_other"]}
+        top = max(("generate", "judge", "score", "train"), key=lambda p: r[f"ours_{p}"])
+        lines.append(
+            f"{r['size']}: ours - plain = {r['ours_wall'] - r['plain_wall']:+.2f} s = "
+            + ", ".join(f"{p} {v:+.2f}" for p, v in excess.items())
+            + f" s; the largest phase of ours is {top} "
+            f"({100 * r[f'ours_{top}'] / r['ours_wall']:.0f}% of its wall time).")
     return lines
 
 
@@ -408,7 +419,7 @@ def main(argv=None) -> list[dict]:
     ap.add_argument("--prompts", type=int, default=8)
     ap.add_argument("-k", type=int, default=4)
     ap.add_argument("--max-new-tokens", type=int, default=32)
-    ap.add_argument("--reps", type=int, default=2)
+    ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     ap.add_argument("--out", default="reports/llm_throughput")
     args = ap.parse_args(argv)
