@@ -161,7 +161,8 @@ class SelfPlayConfig:
                                   "copies in host memory and move them in to score")
     initial_samples: int = _field(2, "samples of the initial policy per eval prompt (the "
                                   "opponents of the eval win rate)")
-    logging_steps: int = _field(1, "log to report_to every this many iterations")
+    logging_steps: int = _field(10, "log to report_to every this many iterations (and the "
+                                "last); kl_step, which costs a forward, is computed on these")
     save_steps: int | None = _field(None, "write checkpoint-<step> every this many iterations "
                                     "(null: never)")
     save_total_limit: int | None = _field(None, "keep at most this many checkpoints (the oldest "

@@ -25,7 +25,8 @@ Each iteration ``t`` of :class:`SelfPlayTrainer` (``max_steps`` of them):
    (MPO's magnet reset, COMAL's outer step).
 
 Only the main process logs (``report_to``), saves and plots. Logged per iteration: the loss,
-``kl_to_ref`` = ``KL(pi_t || pi_ref)`` (rules with a reference) and ``kl_step`` =
+``kl_to_ref`` = ``KL(pi_t || pi_ref)`` (rules with a reference), on logged iterations
+(every ``logging_steps`` and the last; it costs a forward of its own) ``kl_step`` =
 ``KL(pi_t || pi_{t+1})`` (k3 estimates on the samples, never negative:
 :mod:`llm_adapter.scoring.kl`), response length, tokens per second, and the seconds of each
 phase (``generate_seconds``, ``judge_seconds``, ``score_seconds``, ``train_seconds``). Every
@@ -426,6 +427,10 @@ class SelfPlayTrainer:
                 self._add_reference(r)
         return self._optimise(rollouts)
 
+    def _logs_step(self, step: int) -> bool:
+        """Whether iteration ``step`` (1-based) is logged: every ``logging_steps`` and the last."""
+        return step % self.args.logging_steps == 0 or step == self.args.max_steps
+
     def _iteration(self, rollouts) -> dict:
         cfg, acc = self.args, self.accelerator
         if len(rollouts) % cfg.gradient_accumulation_steps:
@@ -438,10 +443,11 @@ class SelfPlayTrainer:
         train_s = time.perf_counter() - t
         t = time.perf_counter()
         kl_step = []
-        for r in rollouts:
-            new_tok, _ = self._token_logps(r["prompt_ids"], r["completions"])
-            kl = k3_kl(r["old_tok"], new_tok, r["mask"])
-            kl_step.append(kl.view(-1, cfg.num_generations).mean(-1).cpu())
+        if self._logs_step(self.step_count + 1):  # a diagnostic forward: on logged steps only
+            for r in rollouts:
+                new_tok, _ = self._token_logps(r["prompt_ids"], r["completions"])
+                kl = k3_kl(r["old_tok"], new_tok, r["mask"])
+                kl_step.append(kl.view(-1, cfg.num_generations).mean(-1).cpu())
         score_s = time.perf_counter() - t
         phases = {p: sum(r["seconds"][p] for r in rollouts) for p in _PHASES}
         phases["train"] += train_s
@@ -459,8 +465,9 @@ class SelfPlayTrainer:
         metrics = {
             "step": self.step_count + 1,
             "loss": float(gathered(torch.tensor([loss], dtype=torch.float64)).mean()),
-            "kl_step": float(gathered(torch.cat(kl_step)).mean()),
         }
+        if kl_step:
+            metrics["kl_step"] = float(gathered(torch.cat(kl_step)).mean())
         if self._uses_reference:
             kl_ref = torch.cat([k3_kl(r["old_tok"], r["ref_tok"], r["mask"])
                                 .view(-1, cfg.num_generations).mean(-1).cpu() for r in rollouts])
@@ -589,11 +596,13 @@ class SelfPlayTrainer:
                 self.callbacks.call("on_evaluate", self, evaluation)  # may add metrics
                 m.update(evaluation)
             out.append(m)
-            shown = {"loss": f"{m['loss']:.3g}", "kl_step": f"{m['kl_step']:.3g}"}
+            shown = {"loss": f"{m['loss']:.3g}"}
+            if "kl_step" in m:
+                shown["kl_step"] = f"{m['kl_step']:.3g}"
             if "eval_win_rate_vs_initial" in m:
                 shown["win0"] = f"{m['eval_win_rate_vs_initial']:.3f}"
             bar.set_postfix(shown)
-            if self.step_count % cfg.logging_steps == 0 and cfg.report_targets():
+            if self._logs_step(self.step_count) and cfg.report_targets():
                 acc.log({k: float(v) for k, v in m.items() if k != "step"},
                         step=self.step_count)
             if cfg.save_steps and self.step_count % cfg.save_steps == 0:

@@ -79,7 +79,37 @@ def test_default_mpo_run_resets_its_magnet_every_10_iterations(tokenizer, tmp_pa
     for n, t in tr.reference.state_dict().items():  # the magnet is the policy of iteration 10
         torch.testing.assert_close(t, at_10[n], atol=0, rtol=0)
     assert any(not torch.equal(initial[n], t) for n, t in tr.reference.state_dict().items())
-    assert all(h["kl_to_ref"] >= 0 and h["kl_step"] >= 0 for h in tr.history)
+    assert all(h["kl_to_ref"] >= 0 for h in tr.history)
+    # kl_step costs a forward: computed on logged iterations (every 10) and each run's last
+    assert [h["step"] for h in tr.history if "kl_step" in h] == [9, 10, 11]
+    assert all(h["kl_step"] >= 0 for h in tr.history if "kl_step" in h)
+
+
+def test_kl_step_forward_runs_on_logged_iterations_only(tokenizer, tmp_path):
+    tr = SelfPlayTrainer(models.tiny_causal_lm(tokenizer, seed=0), tokenizer, _oracle(),
+                         _config(tmp_path, max_steps=3, logging_steps=2, report_to="csv"),
+                         train_dataset=PROMPTS[:3])
+    forwards = []
+    tr.unwrapped.register_forward_hook(lambda m, a, o: forwards.append(torch.is_grad_enabled()))
+    tr.train(progress=False)
+    assert ["kl_step" in h for h in tr.history] == [False, True, True]
+    # per iteration: the training forward (grad) and, on logged ones, the kl_step forward; the
+    # decode steps run without grad too, so count the grad-free forwards after each training one
+    per_step, current = [], None
+    for grad in forwards:
+        if grad:
+            current = [0]
+            per_step.append(current)
+        elif current is not None:
+            current[0] += 1
+    no_grad_after_train = [c[0] for c in per_step]
+    # after iteration 1's update: generation of iteration 2 only; after 2's: kl_step + generation
+    # of 3; after 3's: kl_step
+    gen = no_grad_after_train[0]
+    assert no_grad_after_train == [gen, gen + 1, 1]
+    logged = (tmp_path / "run").rglob("*.csv")
+    text = "".join(p.read_text() for p in logged)
+    assert "kl_step" in text
 
 
 def test_lora_training_changes_only_adapter_weights(tokenizer, tmp_path):
