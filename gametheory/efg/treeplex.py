@@ -41,8 +41,9 @@ class Treeplex:
       mask: ``[I, A]`` legal action slots.
       flat_index: per level ``[S_d]`` positions of the legal slots in the level's flattened
         ``[n_d * A]`` block (row-major), i.e. the level's sequences in order.
-      children: per level ``[n_d, A, C_d]`` indices of the child infosets (next level, local
-        row numbers) of each slot, padded with ``n_{d+1}``; the last level has ``C = 0``.
+      child_slot: per level ``[n_{d+1}]`` position of each next-level infoset's parent
+        sequence in the level's flattened ``[n_d * A]`` block (the slot its value flows into);
+        empty for the last level.
       root_children: ``[C_root]`` level-0 rows below the empty sequence.
     Static:
       level_offsets: ``L + 1`` row offsets of the levels.
@@ -53,7 +54,7 @@ class Treeplex:
     seq_index: Array
     mask: Array
     flat_index: tuple
-    children: tuple
+    child_slot: tuple
     root_children: Array
     level_offsets: tuple = dataclasses.field(metadata=dict(static=True))
     num_sequences: int = dataclasses.field(metadata=dict(static=True))
@@ -96,25 +97,25 @@ def build_treeplex(parent_seq: np.ndarray, level: np.ndarray, mask: np.ndarray) 
     seq_index[mask] = np.arange(1, int(mask.sum()) + 1)
     num_sequences = int(mask.sum()) + 1
 
-    flat_index, children = [], []
-    # Children of each sequence: infosets whose parent is that sequence.
+    # Where each sequence sits in its level's flattened [n_d * A] block.
+    slot_of_seq = np.zeros(num_sequences, np.int64)
+    rows, cols = np.nonzero(mask)
+    slot_of_seq[seq_index[rows, cols]] = rows * n_act + cols
+    flat_index, child_slot = [], []
     for d in range(num_levels):
         lo, hi = offsets[d], offsets[d + 1]
         flat_index.append(np.flatnonzero(mask[lo:hi].ravel()).astype(np.int32))
         if d + 1 < num_levels:
-            nlo, nhi = offsets[d + 1], offsets[d + 2]
-            kids = [[] for _ in range(num_sequences)]
-            for row in range(nlo, nhi):
-                kids[parent_seq[row]].append(row - nlo)
-            width = max((len(kids[s]) for s in seq_index[lo:hi][mask[lo:hi]]), default=0)
-            block = np.full((hi - lo, n_act, width), nhi - nlo, np.int32)
-            for r in range(lo, hi):
-                for a in np.flatnonzero(mask[r]):
-                    c = kids[seq_index[r, a]]
-                    block[r - lo, a, : len(c)] = c
+            parents = parent_seq[offsets[d + 1]:offsets[d + 2]]
+            first, last = (seq_index[lo:hi][mask[lo:hi]][[0, -1]] if mask[lo:hi].any()
+                           else (0, -1))
+            if np.any((parents < first) | (parents > last)):
+                raise ValueError(f"an infoset of level {d + 1} hangs below a sequence that is "
+                                 f"not of level {d}: levels must count the player's own "
+                                 "earlier decisions.")
+            child_slot.append((slot_of_seq[parents] - lo * n_act).astype(np.int32))
         else:
-            block = np.zeros((hi - lo, n_act, 0), np.int32)
-        children.append(block)
+            child_slot.append(np.zeros(0, np.int32))
     root = np.flatnonzero(parent_seq[: offsets[1]] == 0) if num_levels else np.zeros(0, int)
     if num_levels and np.any(parent_seq[: offsets[1]] != 0):
         raise ValueError("level-0 infosets must hang below the empty sequence.")
@@ -123,7 +124,7 @@ def build_treeplex(parent_seq: np.ndarray, level: np.ndarray, mask: np.ndarray) 
         seq_index=jnp.asarray(np.maximum(seq_index, 0), jnp.int32),
         mask=jnp.asarray(mask),
         flat_index=tuple(jnp.asarray(f) for f in flat_index),
-        children=tuple(jnp.asarray(c) for c in children),
+        child_slot=tuple(jnp.asarray(c) for c in child_slot),
         root_children=jnp.asarray(root, jnp.int32),
         level_offsets=tuple(offsets),
         num_sequences=num_sequences,
@@ -165,9 +166,11 @@ def bottom_up(tp: Treeplex, utility: Array, reduce: Callable) -> tuple[Array, li
     for d in reversed(range(tp.num_levels)):
         rows = tp.level(d)
         z = u[rows]
-        if below is not None and tp.children[d].shape[-1]:
-            ext = jnp.concatenate([below, jnp.zeros((1,), below.dtype)])
-            z = z + jnp.sum(ext[tp.children[d]], axis=-1)
+        if below is not None and tp.child_slot[d].shape[0]:
+            # each child infoset's value flows into its parent slot (a scatter-add of n_{d+1}
+            # values: cheaper than gathering a padded [n_d, A, max children] block)
+            n, a = z.shape
+            z = z + jax.ops.segment_sum(below, tp.child_slot[d], num_segments=n * a).reshape(n, a)
         mask = tp.mask[rows]
         z = jnp.where(mask, z, 0.0)
         below, outs[d] = reduce(z, mask, rows)
