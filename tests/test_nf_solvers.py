@@ -154,6 +154,9 @@ def test_every_update_keeps_policies_on_the_simplex(name, seed):
         ("mpo", {"reset_every": 0}, "positive integer"),
         ("comal", {"inner": "adam"}, "inner must be"),
         ("comal", {"inner_tol": -1.0}, ">= 0"),
+        ("comal", {"inner_steps": "adaptive"}, "MPO's rule"),
+        ("comal", {"inner_rtol": 1.0}, "inner_rtol must be in"),
+        ("comal", {"inner_rtol": 0.0}, "needs inner_rtol > 0"),
         ("mpo", {"bogus": 1}, "has no parameter bogus"),
         ("sgd", {}, "unknown solver"),
     ],
@@ -195,3 +198,37 @@ def test_64_random_20x20_games_in_one_vmapped_call(name):
         x, y = (np.asarray(p[i]) for p in result.last)
         value = float(x @ np.asarray(g.payoffs) @ y)
         assert value == pytest.approx(solve_zero_sum(g).value, abs=1e-6)  # exact LP value
+
+
+def test_comal_and_mpo_walk_different_paths_on_rps():
+    # MPO resets its magnet on the step residual, COMAL moves its reference once the regularised
+    # game is solved to a tolerance: from the same start, the same inner step takes them along
+    # different paths (the support polish, which returns the exact equilibrium to both, is off).
+    # RPS has the unique equilibrium (1/3, 1/3, 1/3).
+    g = games.rock_paper_scissors()
+    start = (jnp.asarray([0.6, 0.3, 0.1]), jnp.asarray([0.2, 0.2, 0.6]))
+    runs = {name: solve(g, solvers.make_solver(name, polish=False), 500, record_every=100,
+                        initial=start) for name in ("mpo", "comal")}
+    curves = [np.asarray(r.exploitability_last) for r in runs.values()]
+    assert np.max(np.abs(curves[0] - curves[1])) > 1e-6
+    assert max(float(np.max(np.abs(a - b)))
+               for a, b in zip(runs["mpo"].last, runs["comal"].last)) > 1e-6
+    for r in runs.values():  # both converge
+        np.testing.assert_allclose(r.last[0], np.full(3, 1 / 3), atol=5e-3)
+
+
+def test_comal_inner_gaps_are_the_regularised_nashconv():
+    # COMAL's stopping test computes the regularised NashConv around the reference and around the
+    # iterate itself from one gradient; both must equal metrics.regularized_gap (App. B of Sokota
+    # et al. 2023: regularised best response temp * logsumexp(log rho + q / temp)).
+    from gametheory import metrics
+    from gametheory.solvers.regularized import _regularized_gaps
+
+    g = games.random_zero_sum(6, 4, seed=5)
+    pols = random_initial_policies(jax.random.PRNGKey(0), g)
+    refs = random_initial_policies(jax.random.PRNGKey(1), g)
+    gap, at_self = _regularized_gaps(pols, g.gradients(pols), 0.07, tuple(map(jnp.log, refs)))
+    assert float(gap) == pytest.approx(float(metrics.regularized_gap(g, pols, 0.07, refs)),
+                                       rel=1e-12)
+    assert float(at_self) == pytest.approx(float(metrics.regularized_gap(g, pols, 0.07, pols)),
+                                           rel=1e-12)

@@ -156,8 +156,11 @@ def mpo(lr=1.0, temp=0.003, reset_every="adaptive", extragradient=True,
 
     Each block of steps converges linearly to the regularised equilibrium around the current
     magnet; the sequence of magnets is a proximal-point iteration, so the *last* iterate converges
-    to a Nash equilibrium of the original game. ``lr`` and ``temp`` are relative to the payoff
-    scale (see :func:`mmd`).
+    to a Nash equilibrium of the original game. COMAL
+    (:func:`gametheory.solvers.regularized.comal`) takes the same inner step but moves its
+    reference only when the regularised game is solved to a tolerance (its NashConv), where MPO
+    resets on the step residual. ``lr`` and ``temp`` are relative to the payoff scale (see
+    :func:`mmd`).
 
     ``extragradient=True`` takes each MMD step in mirror-prox form (:func:`magnetic_step`): on
     larger, ill-conditioned games (e.g. random 20x20, equilibria with tiny probabilities) it

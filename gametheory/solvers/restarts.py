@@ -1,9 +1,8 @@
-"""Restarts triggered by measured progress, shared by PDHG, MPO and COMAL.
+"""Restarts triggered by measured progress, shared by PDHG and MPO.
 
-A restarted method keeps an *anchor* (PDHG's Halpern anchor, MPO's magnet, COMAL's prox
-reference) and measures a residual every step. It restarts (moves the anchor to the current
-iterate) when the residual, relative to the largest residual ``r_0`` seen since the last
-restart,
+A restarted method keeps an *anchor* (PDHG's Halpern anchor, MPO's magnet) and measures a
+residual every step. It restarts (moves the anchor to the current iterate) when the residual,
+relative to the largest residual ``r_0`` seen since the last restart,
 
 * has fallen by the **sufficient** factor (``r <= 0.2 r_0``), or
 * has fallen by the **necessary** factor and stopped falling (``r <= 0.5 r_0`` and
@@ -16,8 +15,9 @@ These are the criteria of restarted Halpern PDHG as used by cuPDLPx (Lu, Peng an
 arXiv:2507.14051, Sec. 3; thresholds 0.2 / 0.5 / 0.36 as starting values), after PDLP's
 adaptive restarts (Applegate et al. 2023, "Faster first-order primal-dual methods for linear
 programming using restarts and sharpness", Math. Prog.). The residual is the solver's choice:
-PDHG uses the exact NashConv of its iterate; MPO and COMAL the l1 length of their last step,
-the fixed-point residual of the regularised game they are solving.
+PDHG uses the exact NashConv of its iterate; MPO the l1 length of its last step, the
+fixed-point residual of the regularised game it is solving. (COMAL does not use these rules: it
+moves its reference when the regularised game's gap is below a tolerance.)
 """
 
 from __future__ import annotations

@@ -1,27 +1,35 @@
-"""COMAL / proximal point in the sequence form (Liu et al. 2024, Alg. 1).
+"""COMAL / conceptual proximal point in the sequence form (Liu et al. 2024, "COMAL: a convergent
+meta-algorithm for aligning LLMs with general preferences", Alg. 1).
 
-Outer iteration ``k`` solves the game regularised by ``tau * D_{pi_k}`` (the dilated KL to the
-reference ``pi_k``) with the INPO inner solver, which in the sequence form is the dilated MMD step
-with magnet ``pi_k``; the reference then moves to the inner last iterate. It moves after
-``inner_steps`` steps, or as soon as the regularised game's gap drops below ``inner_tol`` (if
-> 0). The last iterate converges to a Nash equilibrium of the game.
+Outer iteration ``k`` solves the regularised game
+
+    max_x min_y  x^T A y - tau D(x || pi_k^x) + tau D(y || pi_k^y)
+
+(``D`` the weighted dilated KL, :func:`gametheory.efg.metrics.dilated_kl`) with an inner
+solver -- the dilated MMD step with magnet ``pi_k``, the sequence-form INPO step (Alg. 2), taken
+in mirror-prox form -- *to a tolerance*: the inner loop stops when the saddle-point gap of the
+regularised game (:func:`gametheory.efg.metrics.regularized_gap`, a certificate: zero exactly at
+its equilibrium) is at most ``inner_rtol`` times that gap at the start of the inner loop (at
+``pi_k`` itself). The reference then moves to the inner last iterate, ``pi_{k+1}``. Each outer
+step is an inexact proximal-point step whose error shrinks with the distance to equilibrium, so
+the last iterate converges to a Nash equilibrium (Rockafellar 1976, "Monotone operators and the
+proximal point algorithm", SIAM J. Control Optim., Thm. 1 with relative errors).
+
+This is what distinguishes COMAL from MPO (:func:`.mmd.mpo`), which runs the same inner step:
+MPO resets its magnet on measured progress of the step residual ``||x' - x||_1`` (a heuristic
+restart rule, :mod:`gametheory.solvers.restarts`); COMAL moves its reference only when the
+regularised game is certified solved to the tolerance.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
+import jax
 import jax.numpy as jnp
 
-from ...solvers.base import Solver, as_schedule, check_nonnegative
+from ...solvers.base import Solver, as_schedule, check_count, check_nonnegative
 from ...solvers.params import check_flag
-from ...solvers.restarts import (
-    DEFAULT_THRESHOLDS,
-    RestartState,
-    check_thresholds,
-    init_restart,
-    restart_step,
-)
 from ...solvers.scale import check_scale
 from ..metrics import regularized_gap
 from ._common import initial_logits, plans_of_logits
@@ -29,18 +37,16 @@ from .mmd import (
     _UNITS,
     StepControl,
     _check_weighting,
-    check_every,
     check_log_floor,
     control_step,
     game_scale,
     infoset_weights,
     init_step_control,
     mirror_prox_step,
-    plan_residual,
     select,
 )
 
-__all__ = ["EFGComalState", "comal"]
+__all__ = ["EFGComalState", "comal", "check_inner_steps"]
 
 
 class EFGComalState(NamedTuple):
@@ -48,49 +54,87 @@ class EFGComalState(NamedTuple):
     ref_logits: tuple  # per player [I, A] log of the prox centre pi_k
     plans: tuple  # per player [S]
     scale: jnp.ndarray  # [] payoff scale S
-    restart: RestartState  # adaptive reference updates (unused otherwise)
     weights: tuple  # per player [I] weights of the dilated regulariser (infoset_weights)
     control: StepControl  # adaptive step size (factor 1 and unused otherwise)
-    inner_step: jnp.ndarray
-    outer_step: jnp.ndarray
-    step: jnp.ndarray
+    start_gap: jnp.ndarray  # [] regularised gap at pi_k (start of the inner loop)
+    gap: jnp.ndarray  # [] regularised gap at the last check (inf before the first)
+    inner_step: jnp.ndarray  # [] int32 inner steps since the reference moved
+    outer_step: jnp.ndarray  # [] int32 reference moves so far
+    step: jnp.ndarray  # [] int32
 
 
-def comal(lr=3.0, tau=0.003, inner_steps="adaptive", inner_tol=0.0, weighting="adaptive",
-          extragradient=True, scale="game", reset_thresholds=DEFAULT_THRESHOLDS,
-          reset_periods=3.0, log_floor=40.0, adaptive_lr=True) -> Solver:
-    """COMAL with the dilated INPO/MMD inner solver (see the module docstring).
+def check_inner_steps(value):
+    """``inner_steps``: ``"tolerance"`` (solve each regularised game to the tolerance) or a
+    positive integer (a fixed number of inner steps per reference)."""
+    if isinstance(value, str) and value.strip().lower() == "tolerance":
+        return "tolerance"
+    if isinstance(value, str) and value.strip().lower() == "adaptive":
+        raise ValueError(
+            "inner_steps='adaptive' (reset on the step residual) is MPO's rule; COMAL moves "
+            "its reference when the regularised game is solved: use inner_steps='tolerance' "
+            "(with inner_rtol / inner_tol), a positive integer, or the mpo solver.")
+    if value is None or (not isinstance(value, (bool, str)) and value == 0):
+        raise ValueError("inner_steps must be 'tolerance' or a positive integer; got "
+                         f"{value!r}.")
+    return check_count(value, "inner_steps")
 
-    ``inner_steps``: a fixed number of inner steps per reference, or ``"adaptive"`` (default):
-    the reference moves when the inner step residual ``||x' - x||_1`` has fallen by the
-    ``reset_thresholds`` (:mod:`gametheory.solvers.restarts`), after at least
-    ``reset_periods / (lr * tau)`` inner steps (see :func:`.mmd.mpo`).
+
+def comal(lr=3.0, tau=0.003, inner_steps="tolerance", inner_rtol=0.003, inner_tol=0.0,
+          gap_every=10, weighting="adaptive", extragradient=True, scale="game",
+          log_floor=40.0, adaptive_lr=True) -> Solver:
+    """COMAL with the dilated INPO/MMD inner solver run to a tolerance (module docstring).
+
+    ``inner_steps="tolerance"`` (default): the reference moves when the regularised game's gap
+    is at most ``max(inner_rtol * G_k, inner_tol * S)``, ``G_k`` the gap at the reference
+    ``pi_k`` (the start of the inner loop), which shrinks as the outer iteration converges, so
+    the tolerance falls with it (``S`` the payoff scale below; ``inner_tol=0`` by default).
+    The gap costs one gradient and one soft best response per player, so it is measured every
+    ``gap_every`` inner steps.
+    ``inner_steps=K``: exactly ``K`` inner steps per reference, or fewer when ``inner_tol > 0``
+    and the gap falls below ``inner_tol * S``. ``inner_rtol=0.003`` was chosen on Leduc poker:
+    0.1 and 0.03 leave its last iterate at 4e-4 and 1.2e-4 after 10000 iterations, 0.003 and
+    0.001 at 5e-5 and 6e-5; a larger ``tau`` (0.01, 0.03) is slower at every ``inner_rtol``.
+
     ``extragradient=True`` (default): inner steps in mirror-prox form
-    (:func:`.mmd.mirror_prox_step`), two gradient evaluations per iteration; ``False``: the
-    plain MMD step. ``weighting``,
-    ``log_floor`` and ``adaptive_lr`` (the step shrinks when it fails the mirror-prox step
-    condition): as in :func:`.mmd.mpo`."""
+    (:func:`.mmd.mirror_prox_step`); ``False``: the plain MMD (INPO) step. ``weighting`` (the
+    infoset weights of the regulariser, recomputed with each new reference), ``log_floor`` and
+    ``adaptive_lr`` (the step shrinks when it fails the mirror-prox step condition): as in
+    :func:`.mmd.mpo`.
+
+    Defaults chosen on Kuhn, Leduc and liar's dice (1, 3); checked on goofspiel (4 cards) and
+    dark hex 2x2 (``tests/efg/test_efg_defaults.py``)."""
     lr, tau = as_schedule(lr, "lr"), as_schedule(tau, "tau")
     scale = check_scale(scale)
-    thresholds = check_thresholds(reset_thresholds, "reset_thresholds")
-    reset_periods = check_nonnegative(reset_periods, "reset_periods")
-    inner_steps = check_every(inner_steps, "inner_steps")
-    if inner_steps is None:
-        raise ValueError("inner_steps must be a positive integer or 'adaptive'.")
+    inner_steps = check_inner_steps(inner_steps)
+    inner_rtol = check_nonnegative(inner_rtol, "inner_rtol")
+    if inner_rtol >= 1:
+        raise ValueError(f"inner_rtol must be in [0, 1) (the fraction of the gap at the "
+                         f"reference the inner loop must reach); got {inner_rtol!r}.")
     inner_tol = check_nonnegative(inner_tol, "inner_tol")
+    if inner_steps == "tolerance" and not (inner_rtol or inner_tol):
+        raise ValueError("inner_steps='tolerance' needs inner_rtol > 0 or inner_tol > 0, "
+                         "or the reference never moves.")
+    gap_every = check_count(gap_every, "gap_every")
     log_floor = check_log_floor(log_floor)
     _check_weighting(weighting)
     extragradient = check_flag(extragradient, "extragradient")
     adaptive_lr = check_flag(adaptive_lr, "adaptive_lr") and extragradient
+    measure = inner_steps == "tolerance" or inner_tol > 0
+
+    def reference_gap(game, plans, t, ref_logits, weights):
+        refs = tuple(jnp.exp(r) for r in ref_logits)
+        return regularized_gap(game, plans, t, refs, weights)
 
     def init(game, initial=None):
         logits = initial_logits(game, initial)
         zero = jnp.zeros((), jnp.int32)
         s = game_scale(game, scale)
         plans = plans_of_logits(game, logits)
-        return EFGComalState(logits, logits, plans, s, init_restart(s),
-                             infoset_weights(game, weighting, plans), init_step_control(s.dtype),
-                             zero, zero, zero)
+        weights = infoset_weights(game, weighting, plans)
+        inf = jnp.full((), jnp.inf, s.dtype)
+        start = reference_gap(game, plans, tau(0) * s, logits, weights) if measure else inf
+        return EFGComalState(logits, logits, plans, s, weights, init_step_control(s.dtype),
+                             start, inf, zero, zero, zero)
 
     def update(game, state):
         eta = lr(state.step) * state.control.factor / state.scale
@@ -103,22 +147,30 @@ def comal(lr=3.0, tau=0.003, inner_steps="adaptive", inner_tol=0.0, weighting="a
         if adaptive_lr:
             accept, control = control_step(control, ratio)
         inner_step = state.inner_step + 1
-        restart = state.restart
-        if inner_steps == "adaptive":
-            hold = reset_periods / (lr(state.step) * tau(state.step))
-            advance, restart = restart_step(restart, plan_residual(state.plans, plans),
-                                            state.step + 1, thresholds, hold)
+        gap = state.gap
+        if measure:
+            gap = jax.lax.cond(
+                inner_step % gap_every == 0,
+                lambda: reference_gap(game, plans, t, state.ref_logits, weights),
+                lambda: gap)
+        floor = inner_tol * state.scale
+        if inner_steps == "tolerance":
+            advance = gap <= jnp.maximum(inner_rtol * state.start_gap, floor)
         else:
             advance = inner_step >= inner_steps
-        if inner_tol:
-            refs = tuple(jnp.exp(r) for r in state.ref_logits)
-            gap = regularized_gap(game, plans, t, refs, weights)
-            advance = advance | (gap <= inner_tol)
+            if inner_tol:
+                advance = advance | (gap <= floor)
         ref_logits = tuple(jnp.where(advance, l, r) for l, r in zip(logits, state.ref_logits))
         if weighting == "adaptive":  # a new regulariser with each new reference
             weights = tuple(jnp.where(advance, w, v) for w, v in
                             zip(infoset_weights(game, weighting, plans), weights))
-        new = EFGComalState(logits, ref_logits, plans, state.scale, restart, weights, control,
+        start_gap, inf = state.start_gap, jnp.full((), jnp.inf, gap.dtype)
+        if inner_steps == "tolerance":  # G_{k+1}: the new regularised game's gap at pi_{k+1}
+            start_gap = jax.lax.cond(
+                advance, lambda: reference_gap(game, plans, t, ref_logits, weights),
+                lambda: start_gap)
+        new = EFGComalState(logits, ref_logits, plans, state.scale, weights, control,
+                            start_gap, jnp.where(advance, inf, gap),
                             jnp.where(advance, 0, inner_step),
                             state.outer_step + advance.astype(jnp.int32), state.step + 1)
         if adaptive_lr:  # a rejected step leaves all but the step size as is
