@@ -3,7 +3,8 @@
     python benchmarks/efg_demo.py [--out reports/efg] [--figures DIR]
 
 Solves Kuhn and Leduc poker with every extensive-form solver of the registry (``EFG_SOLVERS``:
-MMD with dilated entropy, MPO, COMAL, annealed MMD, optimistic mirror descent, CFR and CFR+),
+MMD with dilated entropy, MPO, COMAL, annealed MMD, optimistic mirror descent, CFR, CFR+,
+predictive CFR+, discounted CFR, RTCFR+ and Reg-CFR),
 each with its registry defaults (``gametheory solvers``), through
 :func:`gametheory.driver.solve`; saves one
 small-multiples PNG per game (one panel per solver, records from iteration 0) and returns /
@@ -23,14 +24,16 @@ import numpy as np
 
 jax.config.update("jax_enable_x64", True)
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
-import report  # noqa: E402
+import report  # noqa: E402  (selects the Agg backend)
+from matplotlib import pyplot as plt  # noqa: E402
 
 from gametheory.driver import solve  # noqa: E402
 from gametheory.efg import EFG_SOLVERS, sequence_form_game  # noqa: E402
 
 GAMES = {"kuhn_poker": 2000, "leduc_poker": 4000}  # game -> iterations
 SOLVERS = tuple(EFG_SOLVERS)  # every extensive-form solver, each with its registry defaults
-COLORS = dict(zip(SOLVERS, [f"C{i}" for i in range(10)]))  # <= 10 solvers
+_TAB20 = plt.get_cmap("tab20").colors
+COLORS = dict(zip(SOLVERS, _TAB20[::2] + _TAB20[1::2]))  # <= 20 solvers
 
 
 def _settings(name: str) -> str:

@@ -15,6 +15,7 @@ behavioural policies.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import jax.numpy as jnp
@@ -24,11 +25,12 @@ from ...solvers.params import check_flag
 from ..treeplex import bottom_up, top_down
 from ._common import initial_behavioural
 
-__all__ = ["CFRState", "cfr", "cfr_plus", "regret_matching", "counterfactual_regrets"]
+__all__ = ["CFRState", "cfr", "cfr_plus", "regret_matching", "counterfactual_regrets",
+           "regret_solver", "check_exponent"]
 
 
 class CFRState(NamedTuple):
-    regrets: tuple  # per player [I, A] cumulative (CFR) or clipped (CFR+) regrets
+    regrets: tuple  # per player [I, A] accumulated regrets (clipped at 0 in CFR+)
     behavioural: tuple  # per player [I, A] current behavioural policy
     plans: tuple  # per player [S] current realization plan
     plan_sums: tuple  # per player [S] weighted sum of past plans
@@ -36,12 +38,28 @@ class CFRState(NamedTuple):
     step: jnp.ndarray  # [] int32
 
 
-def regret_matching(tp, regrets):
-    """Policy proportional to the positive part of the regrets; uniform where none is positive."""
+def check_exponent(value, name: str, minimum: float | None = None) -> float:
+    """A finite real number (``>= minimum`` when given); ``ValueError`` naming ``name``."""
+    bound = "" if minimum is None else f" >= {minimum:g}"
+    if isinstance(value, (bool, str)) or value is None:
+        raise ValueError(f"{name} must be a finite number{bound}; got {value!r}.")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a finite number{bound}; got {value!r}.") from None
+    if not math.isfinite(number) or (minimum is not None and number < minimum):
+        raise ValueError(f"{name} must be a finite number{bound}; got {value!r}.")
+    return number
+
+
+def regret_matching(tp, regrets, threshold=0.0):
+    """Policy proportional to the positive part of the regrets; uniform where none is positive
+    (or, with ``threshold > 0``, where the positive parts sum to less than ``threshold``)."""
     pos = jnp.where(tp.mask, jnp.maximum(regrets, 0.0), 0.0)
     total = jnp.sum(pos, axis=-1, keepdims=True)
     uniform = tp.mask / jnp.sum(tp.mask, axis=-1, keepdims=True)
-    return jnp.where(total > 0, pos / jnp.where(total > 0, total, 1.0), uniform)
+    keep = (total > 0) & (total >= threshold)
+    return jnp.where(keep, pos / jnp.where(keep, total, 1.0), uniform)
 
 
 def counterfactual_regrets(tp, q, behavioural):
@@ -55,7 +73,17 @@ def counterfactual_regrets(tp, q, behavioural):
     return jnp.concatenate(levels, axis=0) if levels else jnp.zeros_like(behavioural)
 
 
-def _cfr(name: str, plus: bool, linear: bool, alternating: bool) -> Solver:
+def regret_solver(name: str, rule, weight, alternating: bool) -> Solver:
+    """A solver of the CFR family: one regret minimiser per infoset, fed counterfactual regrets.
+
+    At iteration ``t`` (from 1) each player in turn (player 1 after player 0's new policy when
+    ``alternating``, both against the old profile otherwise) computes the instantaneous
+    counterfactual regrets ``r [I, A]`` of its current behavioural policy, and
+    ``rule(tp, regrets, r, t) -> (regrets, behavioural)`` gives its new accumulated regrets and
+    policy (``t`` a float array). The plans played at iteration ``t`` enter the average with
+    weight ``weight(t)``, as in OpenSpiel's solvers (the uniform start has weight ``weight(1)``).
+    """
+
     def init(game, initial=None):
         b = initial_behavioural(game, initial)
         plans = tuple(top_down(tp, p) for tp, p in zip(game.treeplexes, b))
@@ -66,20 +94,20 @@ def _cfr(name: str, plus: bool, linear: bool, alternating: bool) -> Solver:
 
     def update(game, state):
         t = state.step + 1
-        weight = t.astype(state.weight_sum.dtype) if linear else jnp.ones_like(state.weight_sum)
+        tf = t.astype(state.weight_sum.dtype)
+        w = weight(tf)
         regrets, behavioural, plans = list(state.regrets), list(state.behavioural), list(
             state.plans)
-        sums = tuple(s + weight * x for s, x in zip(state.plan_sums, state.plans))
+        sums = tuple(s + w * x for s, x in zip(state.plan_sums, state.plans))
         qs = game.gradients(tuple(plans))
         for p, tp in enumerate(game.treeplexes):
             if alternating and p == 1:
                 qs = game.gradients(tuple(plans))
-            r = regrets[p] + counterfactual_regrets(tp, qs[p], behavioural[p])
-            regrets[p] = jnp.maximum(r, 0.0) if plus else r
-            behavioural[p] = regret_matching(tp, regrets[p])
+            instant = counterfactual_regrets(tp, qs[p], behavioural[p])
+            regrets[p], behavioural[p] = rule(tp, regrets[p], instant, tf)
             plans[p] = top_down(tp, behavioural[p])
         return CFRState(tuple(regrets), tuple(behavioural), tuple(plans), sums,
-                        state.weight_sum + weight, t)
+                        state.weight_sum + w, t)
 
     def average(game, state):
         w = jnp.maximum(state.weight_sum, 1e-300)
@@ -87,6 +115,16 @@ def _cfr(name: str, plus: bool, linear: bool, alternating: bool) -> Solver:
                      for s, x in zip(state.plan_sums, state.plans))
 
     return Solver(init, update, lambda game, state: state.plans, average=average, name=name)
+
+
+def _cfr(name: str, plus: bool, linear: bool, alternating: bool) -> Solver:
+    def rule(tp, regrets, instant, t):
+        r = regrets + instant
+        r = jnp.maximum(r, 0.0) if plus else r
+        return r, regret_matching(tp, r)
+
+    weight = (lambda t: t) if linear else jnp.ones_like
+    return regret_solver(name, rule, weight, alternating)
 
 
 def cfr(alternating: bool = False) -> Solver:
