@@ -120,16 +120,23 @@ def build_treeplex(parent_seq: np.ndarray, level: np.ndarray, mask: np.ndarray) 
     if num_levels and np.any(parent_seq[: offsets[1]] != 0):
         raise ValueError("level-0 infosets must hang below the empty sequence.")
     tp = Treeplex(
-        parent=jnp.asarray(parent_seq, jnp.int32),
-        seq_index=jnp.asarray(np.maximum(seq_index, 0), jnp.int32),
-        mask=jnp.asarray(mask),
-        flat_index=tuple(jnp.asarray(f) for f in flat_index),
-        child_slot=tuple(jnp.asarray(c) for c in child_slot),
-        root_children=jnp.asarray(root, jnp.int32),
+        parent=device_array(parent_seq, np.int32),
+        seq_index=device_array(np.maximum(seq_index, 0), np.int32),
+        mask=device_array(mask, bool),
+        flat_index=tuple(device_array(f, np.int32) for f in flat_index),
+        child_slot=tuple(device_array(c, np.int32) for c in child_slot),
+        root_children=device_array(root, np.int32),
         level_offsets=tuple(offsets),
         num_sequences=num_sequences,
     )
     return tp, seq_index
+
+
+def device_array(values, dtype):
+    """``jnp.asarray(values, dtype)`` without compiling: ``jnp.asarray`` of a NumPy array with a
+    cast runs a jitted conversion, one XLA compilation per array shape (tens of ms each); here
+    the cast is done in NumPy and the copy by ``jax.device_put``."""
+    return jax.device_put(np.asarray(values, dtype=np.dtype(dtype)))
 
 
 def to_padded(tp: Treeplex, values: Array, fill=0.0) -> Array:
