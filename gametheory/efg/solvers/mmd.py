@@ -94,13 +94,16 @@ def dilated_mmd_step(tp, logits, q, lr, temp, magnet_logits, weights=None, log_f
         else:
             w = weights[rows][:, None]
             eta, alpha = lr / w, temp * w
-        new = rules.mmd(l, z, eta, alpha, m)
-        if log_floor is not None:  # keep every legal action within e^-log_floor of the best
-            top = jnp.max(jnp.where(mask, new, -jnp.inf), axis=-1, keepdims=True)
-            new = rules.log_normalize(jnp.where(mask, jnp.maximum(new, top - log_floor),
-                                                -jnp.inf))
-        lse = rules.logsumexp((l + eta * alpha * m + eta * z) / (1 + eta * alpha), axis=-1)
+        # rules.mmd's unnormalised log-policy, normalised once: its log-partition also gives
+        # the infoset's value
+        y = (l + eta * alpha * m + eta * z) / (1 + eta * alpha)
+        lse = rules.logsumexp(y, axis=-1)
         value = ((1 + eta * alpha) / eta * lse)[..., 0]
+        if log_floor is None:
+            new = y - lse
+        else:  # keep every legal action within e^-log_floor of the best (shift-invariant)
+            top = jnp.max(jnp.where(mask, y, -jnp.inf), axis=-1, keepdims=True)
+            new = rules.log_normalize(jnp.where(mask, jnp.maximum(y, top - log_floor), -jnp.inf))
         return value, jnp.where(mask, new, -jnp.inf)
 
     _, levels = bottom_up(tp, q, reduce)
