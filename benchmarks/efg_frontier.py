@@ -39,6 +39,7 @@ import pyspiel  # noqa: E402
 
 from gametheory.driver import solve  # noqa: E402
 from gametheory.efg import EFG_SOLVERS, sequence_form_game, tabular_policy_to_plans  # noqa: E402
+from gametheory.efg.sequence_form import load_openspiel_game  # noqa: E402
 
 SUITE = {
     "kuhn": "kuhn_poker",
@@ -288,7 +289,7 @@ def main(argv=None) -> dict:
         start = time.perf_counter()
         game = sequence_form_game(SUITE[key])
         build = time.perf_counter() - start
-        os_game = pyspiel.load_game(SUITE[key])
+        os_game = load_openspiel_game(SUITE[key])  # turn-based if simultaneous (goofspiel)
         sizes[key] = {"infosets": list(game.num_infosets), "sequences": list(game.num_sequences),
                       "nnz": game.nnz, "build_seconds": build}
         print(f"=== {key}: {game.num_infosets} infosets, {game.num_sequences} sequences, "
