@@ -92,7 +92,9 @@ def nash_md(lr=1.0, tau=0.1, scale="game", polish=False) -> Solver:
     return maybe_polish(solver, polish)
 
 
-def _check_inner_steps(value):
+def check_inner_steps(value):
+    """COMAL's ``inner_steps``: ``"tolerance"`` (solve each regularised game to the tolerance)
+    or a positive integer (a fixed number of inner steps per reference)."""
     if isinstance(value, str) and value.strip().lower() == "tolerance":
         return "tolerance"
     if isinstance(value, str) and value.strip().lower() == "adaptive":
@@ -100,8 +102,9 @@ def _check_inner_steps(value):
             "inner_steps='adaptive' (reset on the step residual) is MPO's rule; COMAL moves "
             "its reference when the regularised game is solved: use inner_steps='tolerance' "
             "(with inner_rtol / inner_tol), a positive integer, or the mpo solver.")
-    if value is None:
-        raise ValueError("inner_steps must be 'tolerance' or a positive integer; got None.")
+    if value is None or (not isinstance(value, (bool, str)) and value == 0):
+        raise ValueError(f"inner_steps must be 'tolerance' or a positive integer; got "
+                         f"{value!r}.")
     return check_count(value, "inner_steps")
 
 
@@ -148,7 +151,7 @@ def comal(lr=1.0, tau=0.003, inner_steps="tolerance", inner="extragradient", inn
     relative to the payoff scale ``S`` (module docstring).
     """
     lr, tau, scale = as_schedule(lr, "lr"), as_schedule(tau, "tau"), check_scale(scale)
-    inner_steps = _check_inner_steps(inner_steps)
+    inner_steps = check_inner_steps(inner_steps)
     inner_rtol = check_nonnegative(inner_rtol, "inner_rtol")
     if inner_rtol >= 1:
         raise ValueError(f"inner_rtol must be in [0, 1) (the fraction of the gap at the "

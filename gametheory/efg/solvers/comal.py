@@ -30,6 +30,7 @@ import jax.numpy as jnp
 
 from ...solvers.base import Solver, as_schedule, check_count, check_nonnegative
 from ...solvers.params import check_flag
+from ...solvers.regularized import check_inner_steps
 from ...solvers.scale import check_scale
 from ..metrics import regularized_gap
 from ._common import initial_logits, plans_of_logits
@@ -46,7 +47,7 @@ from .mmd import (
     select,
 )
 
-__all__ = ["EFGComalState", "comal", "check_inner_steps"]
+__all__ = ["EFGComalState", "comal"]
 
 
 class EFGComalState(NamedTuple):
@@ -61,22 +62,6 @@ class EFGComalState(NamedTuple):
     inner_step: jnp.ndarray  # [] int32 inner steps since the reference moved
     outer_step: jnp.ndarray  # [] int32 reference moves so far
     step: jnp.ndarray  # [] int32
-
-
-def check_inner_steps(value):
-    """``inner_steps``: ``"tolerance"`` (solve each regularised game to the tolerance) or a
-    positive integer (a fixed number of inner steps per reference)."""
-    if isinstance(value, str) and value.strip().lower() == "tolerance":
-        return "tolerance"
-    if isinstance(value, str) and value.strip().lower() == "adaptive":
-        raise ValueError(
-            "inner_steps='adaptive' (reset on the step residual) is MPO's rule; COMAL moves "
-            "its reference when the regularised game is solved: use inner_steps='tolerance' "
-            "(with inner_rtol / inner_tol), a positive integer, or the mpo solver.")
-    if value is None or (not isinstance(value, (bool, str)) and value == 0):
-        raise ValueError("inner_steps must be 'tolerance' or a positive integer; got "
-                         f"{value!r}.")
-    return check_count(value, "inner_steps")
 
 
 def comal(lr=3.0, tau=0.003, inner_steps="tolerance", inner_rtol=0.003, inner_tol=0.0,
