@@ -228,23 +228,26 @@ def _plot(results: dict, out: pathlib.Path, x: str) -> pathlib.Path:
     rows = math.ceil(len(games) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(max(4.2 * cols, 9.0), 3.4 * rows + 1.0),
                              squeeze=False)
-    names = sorted({n for runs in results.values() for n in runs})
+    order = list(OURS + ANCHORS) + [OPENSPIEL_CFR, OPENSPIEL_MMD]
+    names = sorted({n for runs in results.values() for n in runs},
+                   key=lambda n: order.index(n) if n in order else len(order))
     colors = {n: f"C{i % 10}" for i, n in enumerate(names)}
     for ax, game in zip(axes.flat, games):
-        for name, run in results[game].items():
+        for name in names:
+            run = results[game].get(name)
+            if run is None:
+                continue
             steps = np.asarray(run["steps"], float)
             xs = steps * run["seconds_per_iteration"] if x == "seconds" else steps
             keep = xs > 0
-            ls = "-" if run["output"] == "last" else ":"
-            ax.plot(xs[keep], np.maximum(np.asarray(run["last"])[keep], 1e-17), ls,
-                    color=colors[name], lw=1.2, label=name)
-            if run["average"] is not None:
-                ax.plot(xs[keep], np.maximum(np.asarray(run["average"])[keep], 1e-17), "--",
-                        color=colors[name], lw=1.0, alpha=0.8)
+            key = "average" if run["output"] == "average" else "last"
+            ax.plot(xs[keep], np.maximum(np.asarray(run[key])[keep], 1e-17),
+                    "-" if key == "last" else "--", color=colors[name], lw=1.2, label=name)
         ax.set_xscale("log")
         ax.set_yscale("log")
         lows = [min(v for v in run[k] if v > 0) for run in results[game].values()
-                for k in ("last", "average") if run[k] is not None and max(run[k]) > 0]
+                for k in ("average" if run["output"] == "average" else "last",)
+                if max(run[k]) > 0]
         ax.set_ylim(bottom=max(1e-13, min(lows, default=1e-13) / 3))
         ax.set_title(game, fontsize=10)
         ax.set_xlabel("iteration" if x == "iterations" else "seconds (evaluation excluded)")
@@ -254,8 +257,9 @@ def _plot(results: dict, out: pathlib.Path, x: str) -> pathlib.Path:
         ax.axis("off")
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), fontsize=8)
-    fig.suptitle(f"exploitability against {x}\nsolid: last iterate of a last-iterate method; "
-                 "dotted: last iterate of an averaging method; dashed: its average", fontsize=9)
+    fig.suptitle(f"exploitability against {x}: the iterate each method reports\n"
+                 "solid: last iterate (last-iterate methods); dashed: average (CFR+, PCFR+, "
+                 "DCFR); the tables give the last iterate of these too", fontsize=9)
     fig.tight_layout(rect=(0, 0.8 / (3.4 * rows + 1.0), 1, 1))
     path = out / f"efg_frontier_{x}.png"
     fig.savefig(path, dpi=100)
@@ -274,7 +278,15 @@ def main(argv=None) -> dict:
     ap.add_argument("--mmd-budget", type=float, default=10.0,
                     help="seconds of OpenSpiel's Python MMD per game (0: skip)")
     ap.add_argument("--out", default="reports/efg_frontier")
+    ap.add_argument("--from-json", metavar="REPORT_JSON",
+                    help="redraw the report and plots of an earlier run's report.json (no runs)")
     args = ap.parse_args(argv)
+    out = pathlib.Path(args.out)
+    if args.from_json:
+        saved = json.loads(pathlib.Path(args.from_json).read_text())
+        out.mkdir(parents=True, exist_ok=True)
+        return _write_report(out, saved["results"], saved["sizes"], saved["steps"],
+                             saved.get("header", ""), [])
     games = args.games or (list(QUICK) if args.quick else list(SUITE))
     steps = args.steps or (1000 if args.quick else 10000)
     wanted = args.solvers or [n for n in OURS + ANCHORS if n in EFG_SOLVERS]
@@ -282,7 +294,6 @@ def main(argv=None) -> dict:
     if unknown:
         ap.error(f"unknown solver(s) {', '.join(unknown)}; registered: {', '.join(EFG_SOLVERS)}")
     missing = [n for n in ANCHORS if n not in EFG_SOLVERS]
-    out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     results, sizes, t0 = {}, {}, time.perf_counter()
     for key in games:
@@ -312,13 +323,20 @@ def main(argv=None) -> dict:
                       f"{r['steps'][-1]} iterations, last {_fmt(r['last'][-1])}", flush=True)
         results[key] = runs
     total = time.perf_counter() - t0
-    lines = [f"# Extensive-form frontier ({steps} iterations)", "",
-             f"jax {jax.__version__} on {jax.devices()[0].platform}, float64; wall time "
-             f"{total:.0f} s. Every solver at its registry defaults; exploitability = "
-             "NashConv / 2, exact. Seconds = iterations x seconds per iteration (fused "
-             "`lax.scan`, compile and evaluation excluded). OpenSpiel C++ CFR+ runs within "
-             f"{args.cpp_budget:g} s per game, OpenSpiel's Python MMD (alpha 0.05) within "
-             f"{args.mmd_budget:g} s.", ""]
+    header = (f"jax {jax.__version__} on {jax.devices()[0].platform}, float64; wall time "
+              f"{total:.0f} s. Every solver at its registry defaults; exploitability = "
+              "NashConv / 2, exact. Seconds = iterations x seconds per iteration (fused "
+              "`lax.scan`, compile and evaluation excluded). OpenSpiel C++ CFR+ runs within "
+              f"{args.cpp_budget:g} s per game, OpenSpiel's Python MMD (alpha 0.05) within "
+              f"{args.mmd_budget:g} s.")
+    (out / "report.json").write_text(json.dumps({"steps": steps, "sizes": sizes,
+                                                 "header": header, "results": results},
+                                                indent=1))
+    return _write_report(out, results, sizes, steps, header, missing)
+
+
+def _write_report(out, results, sizes, steps, header, missing) -> dict:
+    lines = [f"# Extensive-form frontier ({steps} iterations)", "", header, ""]
     if missing:
         lines += [f"Anchors not registered in this build: {', '.join(missing)}.", ""]
     for key, runs in results.items():
@@ -331,8 +349,6 @@ def main(argv=None) -> dict:
         path = _plot(results, out, x)
         lines += [f"![exploitability against {x}]({path.name})", ""]
     (out / "report.md").write_text("\n".join(lines))
-    (out / "report.json").write_text(json.dumps({"steps": steps, "sizes": sizes,
-                                                 "results": results}, indent=1))
     print("\n".join(lines))
     print(f"wrote {out / 'report.md'}")
     return results
