@@ -174,6 +174,11 @@ def _table(runs: dict) -> list[str]:
     return lines
 
 
+def _known(value):
+    """A recorded exploitability, or infinity where none was recorded (0 is a value)."""
+    return np.inf if value is None else value
+
+
 def _targets(results: dict, steps: int) -> list[str]:
     lines = []
 
@@ -205,11 +210,12 @@ def _targets(results: dict, steps: int) -> list[str]:
                 continue
             n += 1
             a, b = runs[ours], runs["rtcfr_plus"]
-            wins_it += (_at(a, "last", steps) or np.inf) <= (_at(b, "last", steps) or np.inf)
+            theirs = _known(_at(b, "last", steps))
+            wins_it += _known(_at(a, "last", steps)) <= theirs
             # equal wall time: RTCFR+'s seconds for `steps` iterations, spent by ours
             budget = steps * b["seconds_per_iteration"]
             ours_steps = min(int(budget / a["seconds_per_iteration"]), a["steps"][-1])
-            wins_s += (_at(a, "last", ours_steps) or np.inf) <= (_at(b, "last", steps) or np.inf)
+            wins_s += _known(_at(a, "last", ours_steps)) <= theirs
         if n:
             lines.append(f"- {ours} last iterate at or below RTCFR+'s: {wins_it} of {n} games "
                          f"at {steps} iterations, {wins_s} of {n} at equal seconds (target: "
