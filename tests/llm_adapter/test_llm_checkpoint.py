@@ -106,11 +106,21 @@ def test_resume_on_one_process_equals_the_uninterrupted_run(tokenizer, tmp_path,
                               resumed.unwrapped.named_parameters()):
         torch.testing.assert_close(a, b, atol=0, rtol=0, msg=n)
     assert _untimed(full.history) == _untimed(resumed.history)
+    _same_kl_steps(full.history, resumed.history)
 
 
 def _untimed(history):
-    return [{k: v for k, v in h.items() if not k.endswith(("seconds", "per_second"))}
-            for h in history]
+    """The history without timings and without ``kl_step``, a diagnostic computed on logged
+    iterations, among them the last of each ``train`` call (so where a run was cut); where both
+    runs have it, it must agree."""
+    return [{k: v for k, v in h.items()
+             if not k.endswith(("seconds", "per_second")) and k != "kl_step"} for h in history]
+
+
+def _same_kl_steps(a, b):
+    for x, y in zip(a, b):
+        if "kl_step" in x and "kl_step" in y:
+            assert x["kl_step"] == y["kl_step"], x["step"]
 
 
 def test_resume_inside_a_generation_equals_the_uninterrupted_run(tokenizer, tmp_path):
@@ -131,6 +141,7 @@ def test_resume_inside_a_generation_equals_the_uninterrupted_run(tokenizer, tmp_
                               resumed.unwrapped.named_parameters()):
         torch.testing.assert_close(a, b, atol=0, rtol=0, msg=n)
     assert _untimed(full.history) == _untimed(resumed.history)
+    _same_kl_steps(full.history, resumed.history)
 
 
 def test_checkpoint_with_other_settings_is_refused(tokenizer, tmp_path):

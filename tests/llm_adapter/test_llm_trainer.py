@@ -131,7 +131,7 @@ def test_lora_training_changes_only_adapter_weights(tokenizer, tmp_path):
 
 
 def test_trackers_and_plot_are_written_by_the_run(tokenizer, tmp_path):
-    cfg = _config(tmp_path, max_steps=2, report_to=["csv", "tensorboard"])
+    cfg = _config(tmp_path, max_steps=2, report_to=["csv", "tensorboard"], logging_steps=1)
     tr = SelfPlayTrainer(models.tiny_causal_lm(tokenizer, seed=0), tokenizer, _oracle(), cfg,
                          train_dataset=PROMPTS)
     tr.train(progress=False)
