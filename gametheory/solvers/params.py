@@ -26,6 +26,7 @@ __all__ = [
     "check_count",
     "check_flag",
     "check_nonnegative",
+    "check_real",
     "did_you_mean",
     "effective_parameters",
     "parse_value",
@@ -75,17 +76,23 @@ def as_schedule(value, name: str) -> Callable:
     return lambda step: number
 
 
-def check_nonnegative(value, name: str) -> float:
-    """A finite number ``>= 0`` (not a bool or a string)."""
+def check_real(value, name: str, minimum: float | None = None) -> float:
+    """A finite number (``>= minimum`` when given; not a bool or a string)."""
+    bound = "" if minimum is None else f" >= {minimum:g}"
     if isinstance(value, (bool, str)) or value is None:
-        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}.")
+        raise ValueError(f"{name} must be a finite number{bound}; got {value!r}.")
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}.") from None
-    if not number >= 0 or not math.isfinite(number):
-        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}.")
+        raise ValueError(f"{name} must be a finite number{bound}; got {value!r}.") from None
+    if not math.isfinite(number) or (minimum is not None and not number >= minimum):
+        raise ValueError(f"{name} must be a finite number{bound}; got {value!r}.")
     return number
+
+
+def check_nonnegative(value, name: str) -> float:
+    """A finite number ``>= 0`` (not a bool or a string)."""
+    return check_real(value, name, minimum=0.0)
 
 
 def check_count(value, name: str, allow_none: bool = False):

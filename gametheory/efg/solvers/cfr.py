@@ -15,7 +15,6 @@ behavioural policies.
 
 from __future__ import annotations
 
-import math
 from typing import NamedTuple
 
 import jax.numpy as jnp
@@ -26,7 +25,7 @@ from ..treeplex import bottom_up, top_down
 from ._common import initial_behavioural
 
 __all__ = ["CFRState", "cfr", "cfr_plus", "regret_matching", "counterfactual_regrets",
-           "regret_solver", "check_exponent"]
+           "regret_solver"]
 
 
 class CFRState(NamedTuple):
@@ -36,20 +35,6 @@ class CFRState(NamedTuple):
     plan_sums: tuple  # per player [S] weighted sum of past plans
     weight_sum: jnp.ndarray  # [] sum of the averaging weights
     step: jnp.ndarray  # [] int32
-
-
-def check_exponent(value, name: str, minimum: float | None = None) -> float:
-    """A finite real number (``>= minimum`` when given); ``ValueError`` naming ``name``."""
-    bound = "" if minimum is None else f" >= {minimum:g}"
-    if isinstance(value, (bool, str)) or value is None:
-        raise ValueError(f"{name} must be a finite number{bound}; got {value!r}.")
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a finite number{bound}; got {value!r}.") from None
-    if not math.isfinite(number) or (minimum is not None and number < minimum):
-        raise ValueError(f"{name} must be a finite number{bound}; got {value!r}.")
-    return number
 
 
 def regret_matching(tp, regrets, threshold=0.0):

@@ -15,8 +15,8 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from ...solvers.base import Solver
-from ...solvers.params import check_flag
-from .cfr import check_exponent, regret_matching, regret_solver
+from ...solvers.params import check_flag, check_real
+from .cfr import regret_matching, regret_solver
 
 __all__ = ["dcfr"]
 
@@ -31,9 +31,9 @@ def dcfr(alpha: float = 1.5, beta: float = 0.0, gamma: float = 2.0,
     player 1 updates against player 0's new policy. The average iterate converges to a Nash
     equilibrium; the last does not in general.
     """
-    alpha = check_exponent(alpha, "alpha")
-    beta = check_exponent(beta, "beta")
-    gamma = check_exponent(gamma, "gamma", minimum=0.0)
+    alpha = check_real(alpha, "alpha")
+    beta = check_real(beta, "beta")
+    gamma = check_real(gamma, "gamma", minimum=0.0)
     alternating = check_flag(alternating, "alternating")
 
     def rule(tp, regrets, instant, t):

@@ -19,8 +19,8 @@ from __future__ import annotations
 import jax.numpy as jnp
 
 from ...solvers.base import Solver
-from ...solvers.params import check_flag
-from .cfr import check_exponent, regret_matching, regret_solver
+from ...solvers.params import check_flag, check_real
+from .cfr import regret_matching, regret_solver
 
 __all__ = ["pcfr_plus"]
 
@@ -35,7 +35,7 @@ def pcfr_plus(alternating: bool = True, average_power: float = 2.0) -> Solver:
     uniform. The average iterate converges to a Nash equilibrium; the last does not in general.
     """
     alternating = check_flag(alternating, "alternating")
-    power = check_exponent(average_power, "average_power", minimum=0.0)
+    power = check_real(average_power, "average_power", minimum=0.0)
 
     def rule(tp, regrets, instant, t):
         clipped = jnp.maximum(regrets + instant, 0.0)
