@@ -28,6 +28,7 @@ import argparse
 import json
 import math
 import pathlib
+import sys
 import time
 
 import jax
@@ -40,6 +41,9 @@ import pyspiel  # noqa: E402
 from gametheory.driver import solve  # noqa: E402
 from gametheory.efg import EFG_SOLVERS, sequence_form_game, tabular_policy_to_plans  # noqa: E402
 from gametheory.efg.sequence_form import load_openspiel_game  # noqa: E402
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from efg_speed import _time_per_iteration  # noqa: E402  (fused lax loop, compile excluded)
 
 SUITE = {
     "kuhn": "kuhn_poker",
@@ -62,19 +66,9 @@ OPENSPIEL_CFR = "OpenSpiel C++ CFR+"
 OPENSPIEL_MMD = "OpenSpiel MMD"
 
 
-def _time_per_iteration(game, solver, steps=200) -> float:
-    """Seconds per update in a fused jitted loop (compile excluded)."""
-    state = solver.init(game)
-    run = jax.jit(lambda s: jax.lax.fori_loop(0, steps, lambda i, s: solver.update(game, s), s))
-    jax.block_until_ready(run(state))
-    start = time.perf_counter()
-    jax.block_until_ready(run(state))
-    return (time.perf_counter() - start) / steps
-
-
 def run_ours(game, name: str, steps: int) -> dict:
     solver = EFG_SOLVERS[name]()
-    per_it = _time_per_iteration(game, solver)
+    per_it = _time_per_iteration(game, solver, steps=200)
     result = solve(game, solver, steps, record_every=max(steps // 500, 1))
     it = np.concatenate([[0], np.asarray(result.steps)])
     expl0 = float(game.exploitability(game.uniform_policies()))
