@@ -45,9 +45,19 @@ class Treeplex:
         sequence in the level's flattened ``[n_d * A]`` block (the slot its value flows into);
         empty for the last level.
       root_children: ``[C_root]`` level-0 rows below the empty sequence.
+      seq_row: ``[S]`` infoset of each sequence (``-1`` for the empty sequence); non-decreasing
+        after position 0, since the sequences are numbered row-major.
+      seq_local_row: ``[S]`` the same row counted from the first row of its level.
+      seq_parent: ``[S]`` parent sequence of each sequence's infoset (0 for the empty one).
+      seq_slot: ``[S]`` position of each sequence in the flattened ``[I * A]`` array.
+      seq_num_actions: ``[S]`` number of legal actions at each sequence's infoset (1 for the
+        empty sequence).
+      child_seq: per level ``[n_{d+1}]`` position of each next-level infoset's parent sequence
+        in level ``d``'s block of sequences; empty for the last level.
     Static:
       level_offsets: ``L + 1`` row offsets of the levels.
       num_sequences: ``S`` (including the empty sequence).
+      seq_offsets: ``L + 1`` first sequence id of each level (``seq_offsets[0] = 1``) and ``S``.
     """
 
     parent: Array
@@ -56,8 +66,15 @@ class Treeplex:
     flat_index: tuple
     child_slot: tuple
     root_children: Array
+    seq_row: Array
+    seq_local_row: Array
+    seq_parent: Array
+    seq_slot: Array
+    seq_num_actions: Array
+    child_seq: tuple
     level_offsets: tuple = dataclasses.field(metadata=dict(static=True))
     num_sequences: int = dataclasses.field(metadata=dict(static=True))
+    seq_offsets: tuple = dataclasses.field(metadata=dict(static=True))
 
     @property
     def num_infosets(self) -> int:
@@ -73,6 +90,10 @@ class Treeplex:
 
     def level(self, d: int) -> slice:
         return slice(self.level_offsets[d], self.level_offsets[d + 1])
+
+    def level_sequences(self, d: int) -> slice:
+        """The ids of the sequences of level ``d`` (one contiguous block)."""
+        return slice(self.seq_offsets[d], self.seq_offsets[d + 1])
 
 
 def build_treeplex(parent_seq: np.ndarray, level: np.ndarray, mask: np.ndarray) -> tuple:
@@ -119,6 +140,16 @@ def build_treeplex(parent_seq: np.ndarray, level: np.ndarray, mask: np.ndarray) 
     root = np.flatnonzero(parent_seq[: offsets[1]] == 0) if num_levels else np.zeros(0, int)
     if num_levels and np.any(parent_seq[: offsets[1]] != 0):
         raise ValueError("level-0 infosets must hang below the empty sequence.")
+    # Per-sequence view (rows, cols are in sequence order: row-major over legal slots).
+    seq_offsets = [1 + int(mask[:offsets[d]].sum()) for d in range(num_levels)] + [
+        num_sequences]
+    seq_row = np.concatenate([[-1], rows])
+    seq_local_row = np.concatenate([[-1], rows - np.asarray(offsets)[level[rows]]])
+    seq_parent = np.concatenate([[0], parent_seq[rows]])
+    seq_slot = np.concatenate([[0], rows * n_act + cols])
+    seq_num_actions = np.concatenate([[1], mask.sum(axis=-1)[rows]])
+    child_seq = [parent_seq[offsets[d + 1]:offsets[d + 2]] - seq_offsets[d]
+                 for d in range(num_levels - 1)] + ([np.zeros(0, np.int64)] if num_levels else [])
     tp = Treeplex(
         parent=device_array(parent_seq, np.int32),
         seq_index=device_array(np.maximum(seq_index, 0), np.int32),
@@ -126,8 +157,15 @@ def build_treeplex(parent_seq: np.ndarray, level: np.ndarray, mask: np.ndarray) 
         flat_index=tuple(device_array(f, np.int32) for f in flat_index),
         child_slot=tuple(device_array(c, np.int32) for c in child_slot),
         root_children=device_array(root, np.int32),
+        seq_row=device_array(seq_row, np.int32),
+        seq_local_row=device_array(seq_local_row, np.int32),
+        seq_parent=device_array(seq_parent, np.int32),
+        seq_slot=device_array(seq_slot, np.int32),
+        seq_num_actions=device_array(seq_num_actions, np.int32),
+        child_seq=tuple(device_array(c, np.int32) for c in child_seq),
         level_offsets=tuple(offsets),
         num_sequences=num_sequences,
+        seq_offsets=tuple(seq_offsets),
     )
     return tp, seq_index
 

@@ -11,26 +11,38 @@ The instantaneous regret is ``cfv(I, a) - V_I``.
 
 The average is the weighted average of realization plans, which is the reach-weighted average of
 behavioural policies.
+
+Regrets and policies are per-sequence vectors ``[S]`` (:mod:`gametheory.efg.sequence_sweeps`;
+slot 0, the empty sequence, unused): no work on the padded slots of an ``[I, A]`` array.
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
+import jax
 import jax.numpy as jnp
 
 from ...solvers.base import Solver
 from ...solvers.params import check_flag
-from ..treeplex import bottom_up, top_down
+from ..sequence_sweeps import (
+    bottom_up_seq,
+    infoset_sum,
+    join_levels,
+    level_size,
+    per_sequence,
+    to_sequences,
+    top_down_seq,
+)
 from ._common import initial_behavioural
 
 __all__ = ["CFRState", "cfr", "cfr_plus", "regret_matching", "counterfactual_regrets",
-           "regret_solver"]
+           "regret_solver", "initial_sequence_policies"]
 
 
 class CFRState(NamedTuple):
-    regrets: tuple  # per player [I, A] accumulated regrets (clipped at 0 in CFR+)
-    behavioural: tuple  # per player [I, A] current behavioural policy
+    regrets: tuple  # per player [S] accumulated regrets per sequence (clipped at 0 in CFR+)
+    behavioural: tuple  # per player [S] current behavioural policy per sequence
     plans: tuple  # per player [S] current realization plan
     plan_sums: tuple  # per player [S] weighted sum of past plans
     weight_sum: jnp.ndarray  # [] sum of the averaging weights
@@ -38,24 +50,34 @@ class CFRState(NamedTuple):
 
 
 def regret_matching(tp, regrets, threshold=0.0):
-    """Policy proportional to the positive part of the regrets; uniform where none is positive
-    (or, with ``threshold > 0``, where the positive parts sum to less than ``threshold``)."""
-    pos = jnp.where(tp.mask, jnp.maximum(regrets, 0.0), 0.0)
-    total = jnp.sum(pos, axis=-1, keepdims=True)
-    uniform = tp.mask / jnp.sum(tp.mask, axis=-1, keepdims=True)
+    """Per-sequence policy ``[S]`` proportional to the positive part of the regrets ``[S]`` at
+    each infoset; uniform where none is positive (or, with ``threshold > 0``, where the
+    positive parts sum to less than ``threshold``)."""
+    pos = jnp.maximum(regrets, 0.0)
+    total = per_sequence(tp, infoset_sum(tp, pos))
     keep = (total > 0) & (total >= threshold)
+    uniform = 1.0 / tp.seq_num_actions.astype(regrets.dtype)
     return jnp.where(keep, pos / jnp.where(keep, total, 1.0), uniform)
 
 
 def counterfactual_regrets(tp, q, behavioural):
-    """Instantaneous counterfactual regrets ``[I, A]`` of ``behavioural`` given gradient ``q``."""
+    """Instantaneous counterfactual regrets ``[S]`` (0 in slot 0) of the per-sequence policy
+    ``behavioural [S]`` given the payoff gradient ``q [S]``."""
 
-    def reduce(z, mask, rows):
-        value = jnp.sum(behavioural[rows] * z, axis=-1)
-        return value, jnp.where(mask, z - value[:, None], 0.0)
+    def reduce(z, rows, d):
+        b = behavioural[tp.level_sequences(d)]
+        value = jax.ops.segment_sum(b * z, rows, num_segments=level_size(tp, d),
+                                    indices_are_sorted=True)
+        return value, z - value[rows]
 
-    _, levels = bottom_up(tp, q, reduce)
-    return jnp.concatenate(levels, axis=0) if levels else jnp.zeros_like(behavioural)
+    _, levels = bottom_up_seq(tp, q, reduce)
+    return join_levels(tp, levels, like=q)
+
+
+def initial_sequence_policies(game, initial=None) -> tuple:
+    """Per-sequence behavioural policies ``[S]`` to start from (see ``initial_behavioural``)."""
+    return tuple(to_sequences(tp, b, fill=1.0)
+                 for tp, b in zip(game.treeplexes, initial_behavioural(game, initial)))
 
 
 def regret_solver(name: str, rule, weight, alternating: bool) -> Solver:
@@ -63,15 +85,15 @@ def regret_solver(name: str, rule, weight, alternating: bool) -> Solver:
 
     At iteration ``t`` (from 1) each player in turn (player 1 after player 0's new policy when
     ``alternating``, both against the old profile otherwise) computes the instantaneous
-    counterfactual regrets ``r [I, A]`` of its current behavioural policy, and
+    counterfactual regrets ``r [S]`` of its current per-sequence policy, and
     ``rule(tp, regrets, r, t) -> (regrets, behavioural)`` gives its new accumulated regrets and
     policy (``t`` a float array). The plans played at iteration ``t`` enter the average with
     weight ``weight(t)``, as in OpenSpiel's solvers (the uniform start has weight ``weight(1)``).
     """
 
     def init(game, initial=None):
-        b = initial_behavioural(game, initial)
-        plans = tuple(top_down(tp, p) for tp, p in zip(game.treeplexes, b))
+        b = initial_sequence_policies(game, initial)
+        plans = tuple(top_down_seq(tp, p) for tp, p in zip(game.treeplexes, b))
         zeros = tuple(jnp.zeros_like(p) for p in b)
         sums = tuple(jnp.zeros_like(x) for x in plans)
         dtype = game.payoff_values.dtype
@@ -90,7 +112,7 @@ def regret_solver(name: str, rule, weight, alternating: bool) -> Solver:
                 qs = game.gradients(tuple(plans))
             instant = counterfactual_regrets(tp, qs[p], behavioural[p])
             regrets[p], behavioural[p] = rule(tp, regrets[p], instant, tf)
-            plans[p] = top_down(tp, behavioural[p])
+            plans[p] = top_down_seq(tp, behavioural[p])
         return CFRState(tuple(regrets), tuple(behavioural), tuple(plans), sums,
                         state.weight_sum + w, t)
 

@@ -35,17 +35,16 @@ import jax.numpy as jnp
 
 from ...solvers.base import Solver, check_count, check_nonnegative
 from ...solvers.params import check_flag
-from ..treeplex import top_down
-from ._common import initial_behavioural
-from .cfr import counterfactual_regrets, regret_matching
+from ..sequence_sweeps import infoset_sum, per_sequence, top_down_seq
+from .cfr import counterfactual_regrets, initial_sequence_policies, regret_matching
 
 __all__ = ["RTCFRState", "rtcfr_plus"]
 
 
 class RTCFRState(NamedTuple):
-    regrets: tuple  # per player [I, A] accumulated regrets, clipped at 0 (RM+)
-    unperturbed: tuple  # per player [I, A] RM+ policy sigma
-    behavioural: tuple  # per player [I, A] policy played, hat_sigma
+    regrets: tuple  # per player [S] accumulated regrets per sequence, clipped at 0 (RM+)
+    unperturbed: tuple  # per player [S] RM+ policy sigma per sequence
+    behavioural: tuple  # per player [S] policy played per sequence, hat_sigma
     plans: tuple  # per player [S] realization plan of hat_sigma
     reference: tuple  # per player [S] reference plan r
     perturbation: jnp.ndarray  # [] current gamma
@@ -75,17 +74,17 @@ def rtcfr_plus(mu: float = 1e-3, reset_every: int = 100, perturbation: float = 1
             raise ValueError(
                 f"perturbation must be below 1 / (most actions at an infoset) = {1 / widest:g} "
                 f"for this game; got {gamma0!r}. Use the default 1e-10.")
-        b = initial_behavioural(game, initial)
-        plans = tuple(top_down(tp, p) for tp, p in zip(game.treeplexes, b))
+        b = initial_sequence_policies(game, initial)
+        plans = tuple(top_down_seq(tp, p) for tp, p in zip(game.treeplexes, b))
         zeros = tuple(jnp.zeros_like(p) for p in b)
         dtype = game.payoff_values.dtype
         return RTCFRState(zeros, b, b, plans, plans, jnp.asarray(gamma0, dtype),
                           jnp.zeros((), jnp.int32))
 
     def perturb(tp, sigma, gamma):
-        count = jnp.sum(tp.mask, axis=-1, keepdims=True)
-        mixed = jnp.where(tp.mask, (1.0 - gamma0 * count) * sigma + gamma, 0.0)
-        return mixed / jnp.sum(mixed, axis=-1, keepdims=True)
+        count = tp.seq_num_actions.astype(sigma.dtype)
+        mixed = (1.0 - gamma0 * count) * sigma + gamma
+        return mixed / per_sequence(tp, infoset_sum(tp, mixed))
 
     def update(game, state):
         t = state.step + 1
@@ -102,7 +101,7 @@ def rtcfr_plus(mu: float = 1e-3, reset_every: int = 100, perturbation: float = 1
             regrets[p] = jnp.maximum(regrets[p] + counterfactual_regrets(tp, v, sigma[p]), 0.0)
             sigma[p] = regret_matching(tp, regrets[p], threshold)
             hat[p] = perturb(tp, sigma[p], gamma)
-            plans[p] = top_down(tp, hat[p])
+            plans[p] = top_down_seq(tp, hat[p])
         return RTCFRState(tuple(regrets), tuple(sigma), tuple(hat), tuple(plans), reference,
                           gamma, t)
 
