@@ -9,6 +9,7 @@ import pytest
 
 from gametheory.efg import EFG_SOLVERS
 from gametheory.efg.metrics import regularized_gap
+from gametheory.efg.treeplex import to_padded
 
 
 def test_comal_moves_its_reference_only_when_the_regularised_game_is_solved(kuhn):
@@ -22,7 +23,8 @@ def test_comal_moves_its_reference_only_when_the_regularised_game_is_solved(kuhn
 
     @jax.jit
     def gap(plans, ref_logits, weights):
-        refs = tuple(jnp.exp(r) for r in ref_logits)
+        # per-sequence log-policies -> padded [I, A] behavioural magnets
+        refs = tuple(to_padded(tp, jnp.exp(r)) for tp, r in zip(kuhn.treeplexes, ref_logits))
         return regularized_gap(kuhn, plans, 0.003 * state.scale, refs, weights)
 
     moves = 0

@@ -10,6 +10,7 @@ from efg_games import load
 from gametheory.driver import solve
 from gametheory.efg import EFG_SOLVERS, random_behavioural
 from gametheory.efg.solvers._common import masked_log
+from gametheory.efg.sequence_sweeps import to_sequences
 from gametheory.efg.solvers.mmd import dilated_bregman
 from gametheory.efg.treeplex import top_down
 
@@ -33,7 +34,7 @@ def test_dilated_bregman_is_the_divergence_of_the_dilated_entropy(name):
     for player, (bu, bv) in enumerate([(bu0, bv0), (bu1, bv1)]):
         tp = game.treeplexes[player]
         weights = jnp.asarray(np.random.default_rng(player).uniform(0.1, 2.0, tp.num_infosets))
-        lu, lv = masked_log(tp, bu), masked_log(tp, bv)
+        lu, lv = (to_sequences(tp, masked_log(tp, b)) for b in (bu, bv))
         u, v = top_down(tp, bu), top_down(tp, bv)
         psi = lambda x: _dilated_entropy(tp, weights, x)
         reference = psi(u) - psi(v) - jnp.dot(jax.grad(psi)(v), u - v)

@@ -1,4 +1,7 @@
-"""Shared pieces of the sequence-form solvers: log-policy state, validated initial policies."""
+"""Shared pieces of the sequence-form solvers: log-policy state, validated initial policies.
+
+Log-policies are per-sequence vectors ``[S]`` (:mod:`gametheory.efg.sequence_sweeps`; slot 0,
+the empty sequence, holds 0)."""
 
 from __future__ import annotations
 
@@ -7,7 +10,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..policies import check_plans, plans_to_behavioural, uniform_behavioural
-from ..treeplex import top_down
+from ..sequence_sweeps import to_sequences, top_down_seq
 
 _TINY = 1e-300
 
@@ -32,15 +35,16 @@ def initial_behavioural(game, initial=None) -> tuple:
 
 
 def initial_logits(game, initial=None) -> tuple:
+    """Per-sequence log-policies ``[S]`` to start from (uniform or the given plans')."""
     b = initial_behavioural(game, initial)
-    return tuple(masked_log(tp, p) for tp, p in zip(game.treeplexes, b))
+    return tuple(to_sequences(tp, masked_log(tp, p)) for tp, p in zip(game.treeplexes, b))
 
 
 def plans_of_logits(game, logits) -> tuple:
-    return tuple(top_down(tp, jnp.exp(l)) for tp, l in zip(game.treeplexes, logits))
+    return tuple(top_down_seq(tp, jnp.exp(l)) for tp, l in zip(game.treeplexes, logits))
 
 
 def entropy_magnet(game) -> tuple:
-    """Log-magnet ``0`` on legal slots: the dilated *entropy* regulariser (rho = 1)."""
+    """Log-magnet ``0`` on every sequence: the dilated *entropy* regulariser (rho = 1)."""
     dtype = game.payoff_values.dtype
-    return tuple(jnp.where(tp.mask, 0.0, -jnp.inf).astype(dtype) for tp in game.treeplexes)
+    return tuple(jnp.zeros(tp.num_sequences, dtype) for tp in game.treeplexes)

@@ -33,6 +33,7 @@ from ...solvers.params import check_flag
 from ...solvers.regularized import check_inner_steps
 from ...solvers.scale import check_scale
 from ..metrics import regularized_gap
+from ..treeplex import to_padded
 from ._common import initial_logits, plans_of_logits
 from .mmd import (
     _UNITS,
@@ -51,8 +52,8 @@ __all__ = ["EFGComalState", "comal"]
 
 
 class EFGComalState(NamedTuple):
-    logits: tuple  # per player [I, A] behavioural log-policy
-    ref_logits: tuple  # per player [I, A] log of the prox centre pi_k
+    logits: tuple  # per player [S] behavioural log-policy per sequence
+    ref_logits: tuple  # per player [S] log of the prox centre pi_k
     plans: tuple  # per player [S]
     scale: jnp.ndarray  # [] payoff scale S
     weights: tuple  # per player [I] weights of the dilated regulariser (infoset_weights)
@@ -107,7 +108,7 @@ def comal(lr=3.0, tau=0.003, inner_steps="tolerance", inner_rtol=0.003, inner_to
     measure = inner_steps == "tolerance" or inner_tol > 0
 
     def reference_gap(game, plans, t, ref_logits, weights):
-        refs = tuple(jnp.exp(r) for r in ref_logits)
+        refs = tuple(to_padded(tp, jnp.exp(r)) for tp, r in zip(game.treeplexes, ref_logits))
         return regularized_gap(game, plans, t, refs, weights)
 
     def init(game, initial=None):

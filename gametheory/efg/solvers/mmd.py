@@ -6,7 +6,8 @@ One step (Sokota et al. 2023, App. C.3; OpenSpiel's ``MMDDilatedEnt``) solves, f
 
 over the treeplex, where ``q`` is the payoff gradient (``A y`` or ``-A^T x``), ``psi`` the dilated
 entropy and ``D_rho(x) = sum_I x_p(I) KL(b_I || rho_I)`` (``rho = 1``: plain dilated entropy).
-The argmax is one bottom-up sweep. At infoset ``I`` the local problem is the normal-form MMD step
+The argmax is one bottom-up sweep, on per-sequence log-policies ``[S]``
+(:mod:`gametheory.efg.sequence_sweeps`). At infoset ``I`` the local problem is the normal-form MMD step
 of :func:`gametheory.rules.mmd` with the payoff ``q(I, a)`` plus the continuation values of the
 child infosets, ``V_J = (1 + lr temp) / lr * logsumexp_a(...)``, which are passed to the parent.
 """
@@ -18,7 +19,6 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from ... import rules
 from ...solvers.base import Solver, as_schedule, check_count, check_nonnegative
 from ...solvers.params import check_flag
 from ...solvers.restarts import (
@@ -29,7 +29,7 @@ from ...solvers.restarts import (
     restart_step,
 )
 from ...solvers.scale import check_scale
-from ..treeplex import bottom_up
+from ..sequence_sweeps import bottom_up_seq, join_levels, level_size, per_sequence
 from ._common import entropy_magnet, initial_logits, plans_of_logits
 
 __all__ = ["EFGMMDState", "dilated_mmd_step", "mmd", "mpo", "mmd_annealed", "optimistic",
@@ -38,8 +38,8 @@ __all__ = ["EFGMMDState", "dilated_mmd_step", "mmd", "mpo", "mmd_annealed", "opt
 
 
 class EFGMMDState(NamedTuple):
-    logits: tuple  # per player [I, A] behavioural log-policy (-inf on padded slots)
-    magnet_logits: tuple  # per player [I, A] log-magnet (0 on legal slots = dilated entropy)
+    logits: tuple  # per player [S] behavioural log-policy per sequence (0 in slot 0)
+    magnet_logits: tuple  # per player [S] log-magnet (0 everywhere = dilated entropy)
     plans: tuple  # per player [S] realization plan of ``logits``
     prev_q: tuple  # per player [S] previous payoff gradient (optimistic steps)
     scale: jnp.ndarray  # [] payoff scale S (SequenceFormGame.payoff_scale)
@@ -77,37 +77,36 @@ WEIGHT_FLOOR = 0.01
 
 
 def dilated_mmd_step(tp, logits, q, lr, temp, magnet_logits, weights=None, log_floor=None):
-    """The dilated-entropy MMD step of one player; returns the new ``[I, A]`` log-policy.
+    """The dilated-entropy MMD step of one player; returns the new ``[S]`` log-policy.
 
-    ``q``: ``[S]`` payoff gradient (the player maximises ``<q, x>``); ``magnet_logits``:
-    ``[I, A]`` log-magnet (``0`` on legal slots for dilated entropy); ``weights``: optional
-    ``[I]`` positive weights ``w_I`` of the local entropies in the dilated regulariser, which
-    make the local step :func:`gametheory.rules.mmd` with step ``lr / w_I`` and temperature
-    ``temp * w_I`` (``None``: all weights 1, as OpenSpiel).
+    ``logits``: ``[S]`` per-sequence log-policy; ``q``: ``[S]`` payoff gradient (the player
+    maximises ``<q, x>``); ``magnet_logits``: ``[S]`` log-magnet (``0`` for dilated entropy);
+    ``weights``: optional ``[I]`` positive weights ``w_I`` of the local entropies in the dilated
+    regulariser, which make the local step :func:`gametheory.rules.mmd` with step ``lr / w_I``
+    and temperature ``temp * w_I`` (``None``: all weights 1, as OpenSpiel).
     """
-    magnet = jnp.where(tp.mask, magnet_logits, 0.0)
 
-    def reduce(z, mask, rows):
-        l, m = logits[rows], magnet[rows]
-        if weights is None:
-            eta, alpha = lr, temp
-        else:
-            w = weights[rows][:, None]
-            eta, alpha = lr / w, temp * w
+    def reduce(z, rows, d):
+        block, n = tp.level_sequences(d), level_size(tp, d)
+        l, m = logits[block], magnet_logits[block]
+        w = jnp.ones((n,), z.dtype) if weights is None else weights[tp.level(d)]
+        eta = lr / w[rows]  # local step lr / w_I; its product with temp * w_I is lr * temp
         # rules.mmd's unnormalised log-policy, normalised once: its log-partition also gives
-        # the infoset's value
-        y = (l + eta * alpha * m + eta * z) / (1 + eta * alpha)
-        lse = rules.logsumexp(y, axis=-1)
-        value = ((1 + eta * alpha) / eta * lse)[..., 0]
-        if log_floor is None:
-            new = y - lse
-        else:  # keep every legal action within e^-log_floor of the best (shift-invariant)
-            top = jnp.max(jnp.where(mask, y, -jnp.inf), axis=-1, keepdims=True)
-            new = rules.log_normalize(jnp.where(mask, jnp.maximum(y, top - log_floor), -jnp.inf))
-        return value, jnp.where(mask, new, -jnp.inf)
+        # the infoset's value (1 + lr temp) / eta_I * logsumexp
+        y = (l + lr * temp * m + eta * z) / (1 + lr * temp)
+        top = jax.ops.segment_max(y, rows, num_segments=n, indices_are_sorted=True)
+        top_s = top[rows]
+        lse = top + jnp.log(jax.ops.segment_sum(jnp.exp(y - top_s), rows, num_segments=n,
+                                                indices_are_sorted=True))
+        value = (1 + lr * temp) * w / lr * lse
+        if log_floor is not None:  # keep every action within e^-log_floor of the best
+            y = jnp.maximum(y, top_s - log_floor)  # (the maximum, hence top, is unchanged)
+            lse = top + jnp.log(jax.ops.segment_sum(jnp.exp(y - top_s), rows, num_segments=n,
+                                                    indices_are_sorted=True))
+        return value, y - lse[rows]
 
-    _, levels = bottom_up(tp, q, reduce)
-    return jnp.concatenate(levels, axis=0) if levels else logits
+    _, levels = bottom_up_seq(tp, q, reduce)
+    return join_levels(tp, levels, like=logits) if levels else logits
 
 
 def infoset_weights(game, weighting: str, plans=None):
@@ -150,8 +149,8 @@ def dilated_bregman(tp, weights, plan_u, logits_u, logits_v):
     local KLs; Hoda, Gilpin, Pena and Sandholm 2010, "Smoothing techniques for computing Nash
     equilibria of sequential games", Math. Oper. Res.)."""
     p_u = jnp.exp(logits_u)
-    terms = jnp.where(tp.mask & (p_u > 0), p_u * (logits_u - logits_v), 0.0)
-    return jnp.sum(weights * plan_u[tp.parent] * jnp.sum(terms, axis=-1))
+    terms = jnp.where(p_u > 0, p_u * (logits_u - logits_v), 0.0)
+    return jnp.sum((per_sequence(tp, weights) * plan_u[tp.seq_parent] * terms)[1:])
 
 
 def mirror_prox_step(game, logits, plans, lr, temp, magnet_logits, weights, qs=None,
