@@ -148,8 +148,8 @@ def comal(lr=3.0, tau=0.003, inner_steps="tolerance", inner_rtol=0.003, inner_to
                 advance = advance | (gap <= floor)
         ref_logits = tuple(jnp.where(advance, l, r) for l, r in zip(logits, state.ref_logits))
         if weighting == "adaptive":  # a new regulariser with each new reference
-            weights = tuple(jnp.where(advance, w, v) for w, v in
-                            zip(infoset_weights(game, weighting, plans), weights))
+            weights = jax.lax.cond(advance, lambda: infoset_weights(game, weighting, plans),
+                                   lambda: weights)
         start_gap, inf = state.start_gap, jnp.full((), jnp.inf, gap.dtype)
         if inner_steps == "tolerance":  # G_{k+1}: the new regularised game's gap at pi_{k+1}
             start_gap = jax.lax.cond(

@@ -76,6 +76,12 @@ def check_every(value, name):
 WEIGHT_FLOOR = 0.01
 
 
+#: With a floor at least this large the floored policy is not renormalised (one segment sum per
+#: level fewer): the raised entries add at most ``|A_I| e^-40 = |A_I| * 4.2e-18`` to a total of 1,
+#: below float64 round-off for up to 26 actions and 4e-15 at a thousand.
+NO_RENORMALISE_FLOOR = 40.0
+
+
 def dilated_mmd_step(tp, logits, q, lr, temp, magnet_logits, weights=None, log_floor=None):
     """The dilated-entropy MMD step of one player; returns the new ``[S]`` log-policy.
 
@@ -99,11 +105,13 @@ def dilated_mmd_step(tp, logits, q, lr, temp, magnet_logits, weights=None, log_f
         lse = top + jnp.log(jax.ops.segment_sum(jnp.exp(y - top_s), rows, num_segments=n,
                                                 indices_are_sorted=True))
         value = (1 + lr * temp) * w / lr * lse
+        new = y - lse[rows]
         if log_floor is not None:  # keep every action within e^-log_floor of the best
-            y = jnp.maximum(y, top_s - log_floor)  # (the maximum, hence top, is unchanged)
-            lse = top + jnp.log(jax.ops.segment_sum(jnp.exp(y - top_s), rows, num_segments=n,
-                                                    indices_are_sorted=True))
-        return value, y - lse[rows]
+            new = jnp.maximum(new, (top - lse)[rows] - log_floor)
+            if log_floor < NO_RENORMALISE_FLOOR:
+                new = new - jnp.log(jax.ops.segment_sum(jnp.exp(new), rows, num_segments=n,
+                                                        indices_are_sorted=True))[rows]
+        return value, new
 
     _, levels = bottom_up_seq(tp, q, reduce)
     return join_levels(tp, levels, like=logits) if levels else logits
@@ -293,9 +301,9 @@ def _mmd(name, lr, temp, magnet, magnet_every, anneal, optimistic_steps,
         weights = state.weights
         if magnet_every is not None:
             magnets = tuple(jnp.where(reset, l, m) for l, m in zip(logits, magnets))
-            if weighting == "adaptive":
-                weights = tuple(jnp.where(reset, w, v) for w, v in
-                                zip(infoset_weights(game, weighting, plans), weights))
+            if weighting == "adaptive":  # (a sparse product per player: only at a reset)
+                weights = jax.lax.cond(reset, lambda: infoset_weights(game, weighting, plans),
+                                       lambda: weights)
         new = EFGMMDState(logits, magnets, plans, qs, state.scale, restart, weights, control,
                           step)
         if adaptive_lr and extragradient:  # a rejected step leaves all but the step size as is
