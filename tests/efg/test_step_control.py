@@ -9,8 +9,8 @@ from efg_games import load
 
 from gametheory.driver import solve
 from gametheory.efg import EFG_SOLVERS, random_behavioural
-from gametheory.efg.solvers._common import masked_log
 from gametheory.efg.sequence_sweeps import to_sequences
+from gametheory.efg.solvers._common import masked_log
 from gametheory.efg.solvers.mmd import dilated_bregman
 from gametheory.efg.treeplex import top_down
 

@@ -7,9 +7,10 @@ One step (Sokota et al. 2023, App. C.3; OpenSpiel's ``MMDDilatedEnt``) solves, f
 over the treeplex, where ``q`` is the payoff gradient (``A y`` or ``-A^T x``), ``psi`` the dilated
 entropy and ``D_rho(x) = sum_I x_p(I) KL(b_I || rho_I)`` (``rho = 1``: plain dilated entropy).
 The argmax is one bottom-up sweep, on per-sequence log-policies ``[S]``
-(:mod:`gametheory.efg.sequence_sweeps`). At infoset ``I`` the local problem is the normal-form MMD step
-of :func:`gametheory.rules.mmd` with the payoff ``q(I, a)`` plus the continuation values of the
-child infosets, ``V_J = (1 + lr temp) / lr * logsumexp_a(...)``, which are passed to the parent.
+(:mod:`gametheory.efg.sequence_sweeps`). At infoset ``I`` the local problem is the normal-form
+MMD step of :func:`gametheory.rules.mmd` with the payoff ``q(I, a)`` plus the continuation
+values of the child infosets, ``V_J = (1 + lr temp) / lr * logsumexp_a(...)``, which are passed
+to the parent.
 """
 
 from __future__ import annotations
