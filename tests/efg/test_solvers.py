@@ -6,6 +6,7 @@ import jax
 import numpy as np
 import pyspiel
 import pytest
+from efg_games import LIARS_DICE_3, load
 
 from gametheory.driver import solve
 from gametheory.efg import EFG_SOLVERS, tabular_policy_to_plans, uniform_plans
@@ -27,23 +28,26 @@ def test_registry_factories_have_keyword_defaults():
     assert EFG_SOLVERS["cfr_plus"]().average is not None
 
 
-@pytest.mark.parametrize("alpha, stepsize", [(0.1, 0.5), (0.05, 1.0)])
-def test_mmd_matches_openspiel_mmd_dilated(kuhn, alpha, stepsize):
+@pytest.mark.parametrize("name, alpha, stepsize", [("kuhn_poker", 0.1, 0.5),
+                                                    ("kuhn_poker", 0.05, 1.0),
+                                                    (LIARS_DICE_3, 0.05, 1.0)])
+def test_mmd_matches_openspiel_mmd_dilated(name, alpha, stepsize):
     # Reference: OpenSpiel open_spiel/python/algorithms/mmd_dilated.py, same alpha and eta.
+    # Liar's dice (1, 3) has 1 to 6 legal actions per infoset (the per-sequence layout's case).
     from open_spiel.python.algorithms import mmd_dilated
 
-    ref = mmd_dilated.MMDDilatedEnt(pyspiel.load_game("kuhn_poker"), alpha=alpha,
-                                    stepsize=stepsize)
+    game = load(name)
+    ref = mmd_dilated.MMDDilatedEnt(pyspiel.load_game(name), alpha=alpha, stepsize=stepsize)
     solver = EFG_SOLVERS["mmd"](lr=stepsize, temp=alpha, scale=1.0)
-    state = solver.init(kuhn)
+    state = solver.init(game)
     update = jax.jit(solver.update)
     for _ in range(20):
         ref.update_sequences()
-        state = update(kuhn, state)
-        theirs = tabular_policy_to_plans(kuhn, ref.get_policies())
-        for a, b in zip(solver.policy(kuhn, state), theirs):
+        state = update(game, state)
+        theirs = tabular_policy_to_plans(game, ref.get_policies())
+        for a, b in zip(solver.policy(game, state), theirs):
             np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-8)
-    assert float(regularized_gap(kuhn, solver.policy(kuhn, state), alpha)) == pytest.approx(
+    assert float(regularized_gap(game, solver.policy(game, state), alpha)) == pytest.approx(
         ref.get_gap(), abs=1e-8)
 
 
