@@ -1,7 +1,7 @@
 """Sequence-form build speed: the original per-node walk against the fast build, side by side.
 
     python benchmarks/efg_build.py [--game liars_dice(numdice=1,dice_sides=6)]
-                                   [--large liars_dice(numdice=1,dice_sides=8)] [--workers N]
+                                   [--large liars_dice(numdice=1,dice_sides=9)] [--workers N]
 
 1. ``--game`` built by ``sequence_form_game(method="walk")`` (the original walk,
    :func:`gametheory.efg.sequence_form._walk`) and by the default fast build
@@ -9,16 +9,18 @@
    of ``--reps``; the walk phase alone (``_walk`` + ``_layout`` against ``build_arrays``) too,
    in wall and CPU seconds (this process and the workers: on a shared machine the CPU seconds
    are the steadier figure). The arrays are checked equal.
-2. ``--large`` built once: histories, infosets, sequences, non-zeros, seconds, peak memory
-   (``resource.getrusage``: this process and the worker processes).
-3. Milliseconds per CFR+ iteration (``EFG_SOLVERS["cfr_plus"]()`` through
-   ``gametheory.driver.solve``, compile excluded) on both games, next to OpenSpiel's C++
-   ``pyspiel.CFRPlusSolver`` (``evaluate_and_update_policy``).
+2. ``--large`` built once (no history limit; liar's dice 1x9 by default: 42.5M histories,
+   1.18M infosets per player): histories, infosets, sequences, non-zeros, seconds, peak
+   memory (``resource.getrusage``: this process and the worker processes).
+3. Milliseconds per CFR+ iteration (``EFG_SOLVERS["cfr_plus"]()`` in a fused jitted loop,
+   compile excluded, as ``efg_speed.py`` and ``efg_frontier.py`` time it) on both games, next
+   to OpenSpiel's C++ ``pyspiel.CFRPlusSolver`` (``evaluate_and_update_policy``).
 """
 
 from __future__ import annotations
 
 import argparse
+import pathlib
 import resource
 import statistics
 import sys
@@ -31,10 +33,17 @@ jax.config.update("jax_enable_x64", True)
 import numpy as np  # noqa: E402
 import pyspiel  # noqa: E402
 
-from gametheory.driver import solve  # noqa: E402
 from gametheory.efg import EFG_SOLVERS, sequence_form_game  # noqa: E402
 from gametheory.efg.build import build_arrays, default_workers  # noqa: E402
-from gametheory.efg.sequence_form import _layout, _walk, load_openspiel_game  # noqa: E402
+from gametheory.efg.sequence_form import (  # noqa: E402
+    _from_arrays,
+    _layout,
+    _walk,
+    load_openspiel_game,
+)
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+from efg_speed import _time_per_iteration  # noqa: E402  (fused lax loop, compile excluded)
 
 
 def _cpu():
@@ -91,14 +100,29 @@ def compare_build(name, workers, reps):
     return g
 
 
+class _HistoryCount:
+    """Stands in for the build's tqdm counter: counts the histories walked."""
+
+    n = 0
+
+    def update(self, k):
+        self.n += k
+
+    def set_description_str(self, _):
+        pass
+
+
+def build_large(name, workers):
+    """``(game, histories)``: ``sequence_form_game``'s build without its history limit."""
+    os_game = load_openspiel_game(name)
+    count = _HistoryCount()
+    arrays = build_arrays(os_game, 10**10, workers, count)
+    return _from_arrays(arrays, str(os_game), name), count.n
+
+
 def ms_per_cfr_plus_iteration(game, steps):
-    solver = EFG_SOLVERS["cfr_plus"]()
-    times = {}
-    for n in (steps, 2 * steps):
-        solve(game, solver, n, record_every=n)  # compile
-        times[n] = _timed(lambda n=n: jax.block_until_ready(
-            solve(game, solver, n, record_every=n).state))[0]
-    return 1e3 * max(times[2 * steps] - times[steps], 0.0) / steps
+    """A fused jitted loop of ``steps`` CFR+ updates, compile excluded (efg_speed's timer)."""
+    return 1e3 * _time_per_iteration(game, EFG_SOLVERS["cfr_plus"](), steps)
 
 
 def ms_per_openspiel_cfr_plus_iteration(game_string, budget_s):
@@ -114,28 +138,32 @@ def ms_per_openspiel_cfr_plus_iteration(game_string, budget_s):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--game", default="liars_dice(numdice=1,dice_sides=6)")
-    parser.add_argument("--large", default="liars_dice(numdice=1,dice_sides=8)")
+    parser.add_argument("--large", default="liars_dice(numdice=1,dice_sides=9)")
     parser.add_argument("--workers", type=int, default=default_workers(),
                         help="workers of the fast build (default: the build's own default, the "
                         "idle cores when at least 4 are idle, else 1)")
     parser.add_argument("--reps", type=int, default=3)
-    parser.add_argument("--cfr-steps", type=int, default=20)
+    parser.add_argument("--cfr-steps", type=int, nargs=2, default=[500, 10],
+                        metavar=("GAME", "LARGE"),
+                        help="CFR+ iterations timed on --game and on --large")
     parser.add_argument("--openspiel-budget", type=float, default=20.0,
                         help="seconds of OpenSpiel CFR+ iterations per game")
     args = parser.parse_args(argv)
 
     small = compare_build(args.game, args.workers, args.reps)
 
-    seconds, large = _timed(lambda: sequence_form_game(args.large, workers=args.workers))
+    cpu = []
+    seconds, (large, histories) = _timed(lambda: build_large(args.large, args.workers), cpu)
     own, kids = _peak_gb()
-    print(f"\n{args.large}: built in {seconds:.1f} s with {args.workers} workers; "
-          f"peak memory {own:.2f} GB (workers {kids:.2f} GB each at most)")
+    print(f"\n{args.large}: {histories} histories built in {seconds:.1f} s ({cpu[0]:.1f} CPU s) "
+          f"with {args.workers} workers; peak memory {own:.2f} GB (workers {kids:.2f} GB each "
+          "at most)")
     print(f"  infosets {large.num_infosets}, sequences {large.num_sequences}, nnz {large.nnz}")
 
-    print(f"\nms per CFR+ iteration ({args.cfr_steps}-step runs through gametheory.driver.solve, "
-          "compile excluded) vs OpenSpiel C++ CFRPlusSolver")
-    for g in (small, large):
-        ours = ms_per_cfr_plus_iteration(g, args.cfr_steps)
+    print("\nms per CFR+ iteration (a fused loop of --cfr-steps updates, compile excluded) vs "
+          "OpenSpiel C++ CFRPlusSolver")
+    for g, steps in zip((small, large), args.cfr_steps):
+        ours = ms_per_cfr_plus_iteration(g, steps)
         theirs = ms_per_openspiel_cfr_plus_iteration(g.info.game_string, args.openspiel_budget)
         print(f"  {g.info.game_string:<40} ours {ours:9.2f}   OpenSpiel C++ {theirs:9.2f}")
 
