@@ -156,10 +156,11 @@ def dilated_bregman(tp, weights, plan_u, logits_u, logits_v):
     ``w``-weighted dilated entropy between the realization plans ``u`` and ``v`` given by their
     behavioural log-policies (the dilated entropy's divergence is the reach-weighted sum of the
     local KLs; Hoda, Gilpin, Pena and Sandholm 2010, "Smoothing techniques for computing Nash
-    equilibria of sequential games", Math. Oper. Res.)."""
-    p_u = jnp.exp(logits_u)
-    terms = jnp.where(p_u > 0, p_u * (logits_u - logits_v), 0.0)
-    return jnp.sum((per_sequence(tp, weights) * plan_u[tp.seq_parent] * terms)[1:])
+    equilibria of sequential games", Math. Oper. Res.). Since ``u[parent(I)] b_u(a | I)`` is
+    ``u[seq(I, a)]``, it is one sum over the sequences: ``sum_s w_I(s) u[s] (log b_u(s) -
+    log b_v(s))`` (slot 0, the empty sequence, left out)."""
+    terms = jnp.where(plan_u > 0, plan_u * (logits_u - logits_v), 0.0)
+    return jnp.sum((per_sequence(tp, weights) * terms)[1:])
 
 
 def mirror_prox_step(game, logits, plans, lr, temp, magnet_logits, weights, qs=None,
