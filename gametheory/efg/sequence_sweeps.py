@@ -25,7 +25,7 @@ from .treeplex import Treeplex
 Array = Any
 
 __all__ = ["to_sequences", "infoset_sum", "per_sequence", "top_down_seq", "bottom_up_seq",
-           "join_levels"]
+           "join_levels", "level_size"]
 
 
 def to_sequences(tp: Treeplex, padded: Array, fill=0.0) -> Array:
@@ -41,7 +41,10 @@ def infoset_sum(tp: Treeplex, values: Array) -> Array:
 
 
 def per_sequence(tp: Treeplex, per_infoset: Array) -> Array:
-    """``[I]`` -> ``[S]``: each sequence gets its infoset's value (slot 0: infoset 0's)."""
+    """``[I]`` -> ``[S]``: each sequence gets its infoset's value (slot 0: infoset 0's, or 0
+    for a player without infosets)."""
+    if tp.num_infosets == 0:
+        return jnp.zeros(tp.seq_row.shape, per_infoset.dtype)
     return per_infoset[jnp.maximum(tp.seq_row, 0)]
 
 

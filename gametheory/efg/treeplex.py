@@ -13,6 +13,10 @@ Two sweeps do all the work, each a Python loop over the (few) levels of gathers:
   ``z(I, a) = u[seq(I, a)] + sum_{J child of (I, a)} V_J`` and ``V_I = reduce_a z(I, a)``;
   ``reduce`` is ``max`` for a best response, ``logsumexp`` for the dilated-entropy prox step and
   an expectation for counterfactual values.
+
+The solvers sweep per-sequence vectors instead (:mod:`gametheory.efg.sequence_sweeps`, on the
+``seq_*`` leaves below), which spends no work on padded slots; these padded sweeps serve best
+responses and the metrics.
 """
 
 from __future__ import annotations
