@@ -20,7 +20,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from .treeplex import Treeplex
+from .treeplex import Treeplex, fold_up
 
 Array = Any
 
@@ -66,18 +66,8 @@ def bottom_up_seq(tp: Treeplex, utility: Array, reduce: Callable) -> tuple[Array
     segments) and the level. Returns the value of the empty sequence
     ``utility[0] + sum_{root J} V_J`` and the list of per-level ``out`` (level order).
     """
-    outs = [None] * tp.num_levels
-    below = None
-    for d in reversed(range(tp.num_levels)):
-        block = tp.level_sequences(d)
-        z = utility[block]
-        if below is not None and tp.child_seq[d].shape[0]:
-            z = z + jax.ops.segment_sum(below, tp.child_seq[d], num_segments=z.shape[0])
-        below, outs[d] = reduce(z, tp.seq_local_row[block], d)
-    root = utility[0]
-    if below is not None and tp.root_children.shape[0]:
-        root = root + jnp.sum(below[tp.root_children])
-    return root, outs
+    return fold_up(tp, utility, lambda d: utility[tp.level_sequences(d)], tp.child_seq,
+                   lambda z, d: reduce(z, tp.seq_local_row[tp.level_sequences(d)], d))
 
 
 def join_levels(tp: Treeplex, levels: list, fill=0.0, like=None) -> Array:

@@ -210,19 +210,32 @@ def bottom_up(tp: Treeplex, utility: Array, reduce: Callable) -> tuple[Array, li
     list of per-level ``out`` (level order).
     """
     u = to_padded(tp, utility)
+
+    def padded_reduce(z, d):
+        rows = tp.level(d)
+        mask = tp.mask[rows]
+        return reduce(jnp.where(mask, z.reshape(mask.shape), 0.0), mask, rows)
+
+    # each child infoset's value flows into its parent slot of the flattened [n_d * A] block
+    # (a scatter-add of n_{d+1} values: cheaper than gathering a padded children block)
+    return fold_up(tp, utility, lambda d: u[tp.level(d)].reshape(-1), tp.child_slot,
+                   padded_reduce)
+
+
+def fold_up(tp: Treeplex, utility: Array, level_values: Callable, child_index: tuple,
+            reduce: Callable) -> tuple[Array, list]:
+    """The loop of the bottom-up sweeps, padded (:func:`bottom_up`) or per sequence
+    (:func:`gametheory.efg.sequence_sweeps.bottom_up_seq`): from the deepest level up, the
+    level's flat values ``level_values(d)`` get each child infoset's value added at position
+    ``child_index[d]`` (its parent sequence), then ``reduce(z, d) -> (V [n_d], out)``. Returns
+    ``utility[0] + sum_{root J} V_J`` and the per-level ``out`` (level order)."""
     outs = [None] * tp.num_levels
     below = None
     for d in reversed(range(tp.num_levels)):
-        rows = tp.level(d)
-        z = u[rows]
-        if below is not None and tp.child_slot[d].shape[0]:
-            # each child infoset's value flows into its parent slot (a scatter-add of n_{d+1}
-            # values: cheaper than gathering a padded [n_d, A, max children] block)
-            n, a = z.shape
-            z = z + jax.ops.segment_sum(below, tp.child_slot[d], num_segments=n * a).reshape(n, a)
-        mask = tp.mask[rows]
-        z = jnp.where(mask, z, 0.0)
-        below, outs[d] = reduce(z, mask, rows)
+        z = level_values(d)
+        if below is not None and child_index[d].shape[0]:
+            z = z + jax.ops.segment_sum(below, child_index[d], num_segments=z.shape[0])
+        below, outs[d] = reduce(z, d)
     root = utility[0]
     if below is not None and tp.root_children.shape[0]:
         root = root + jnp.sum(below[tp.root_children])
