@@ -8,7 +8,9 @@
    (:mod:`gametheory.efg.build`) with ``--workers`` processes and with one, interleaved, median
    of ``--reps``; the walk phase alone (``_walk`` + ``_layout`` against ``build_arrays``) too,
    in wall and CPU seconds (this process and the workers: on a shared machine the CPU seconds
-   are the steadier figure). The arrays are checked equal.
+   are the steadier figure). The arrays are checked equal. Then the game loaded from the
+   on-disk cache (``cache_dir``, written by one build first; the default ``"auto"`` cache
+   does the same for games this large).
 2. ``--large`` built once (no history limit; liar's dice 1x9 by default: 42.5M histories,
    1.18M infosets per player): histories, infosets, sequences, non-zeros, seconds, peak
    memory (``resource.getrusage``: this process and the worker processes).
@@ -24,6 +26,7 @@ import pathlib
 import resource
 import statistics
 import sys
+import tempfile
 import time
 
 import jax
@@ -75,6 +78,7 @@ def compare_build(name, workers, reps):
     if workers == 1:
         labels = labels[::2]
     full, phase, cpu = ({k: [] for k in labels} for _ in range(3))
+    full["cached"] = []
     ref = None
     for _ in range(reps):
         t, g = _timed(lambda: sequence_form_game(name, method="walk"))
@@ -82,21 +86,30 @@ def compare_build(name, workers, reps):
         t, ref = _timed(lambda: _layout(_walk(os_game, 10**9)), cpu["walk"])
         phase["walk"].append(t)
         for label, w in zip(labels[1:], (workers, 1)[-(len(labels) - 1):]):
-            t, _ = _timed(lambda w=w: sequence_form_game(name, workers=w))
+            t, _ = _timed(lambda w=w: sequence_form_game(name, cache_dir=None, workers=w))
             full[label].append(t)
             t, arrays = _timed(lambda w=w: build_arrays(os_game, 10**9, w), cpu[label])
             phase[label].append(t)
             assert all(np.array_equal(ref[k], arrays[k]) for k in ref), "arrays differ"
+    with tempfile.TemporaryDirectory() as folder:  # the on-disk cache: written once, loaded
+        sequence_form_game(name, cache_dir=folder)
+        for _ in range(reps):
+            t, cached = _timed(lambda: sequence_form_game(name, cache_dir=folder))
+            full["cached"].append(t)
+    assert cached.info == g.info, "cached game differs"
     print(f"{name}: {g.num_infosets} infosets, {g.num_sequences} sequences, nnz {g.nnz}")
     print(f"{'build':<20} {'sequence_form_game s':>22} {'walk phase s':>16} "
           f"{'walk phase CPU s':>18}   (median of {reps})")
     base = [statistics.median(d["walk"]) for d in (full, phase, cpu)]
-    for label in labels:
+    for label in labels + ["cached"]:
         cells = [f"{label:<20}"]
         for b, d in zip(base, (full, phase, cpu)):
-            m = statistics.median(d[label])
-            cells.append(f"{m:10.3f} ({b / m:4.1f}x)")
+            if d.get(label):
+                m = statistics.median(d[label])
+                cells.append(f"{m:10.3f} ({b / m:4.1f}x)")
         print(" ".join(cells))
+    print("cached: sequence_form_game's on-disk cache (the default for games of this size, "
+          "gametheory.efg.cache), loaded after one build")
     return g
 
 

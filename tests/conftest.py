@@ -1,9 +1,14 @@
-"""Test configuration: float64 everywhere, and a --runslow switch for the long tests."""
+"""Test configuration: float64 everywhere, no automatic sequence-form cache (each test builds
+what it uses; tests/efg/test_cache.py turns it on in a temporary folder), and a --runslow switch
+for the long tests."""
+
+import os
 
 import jax
 import pytest
 
 jax.config.update("jax_enable_x64", True)
+os.environ["GAMETHEORY_CACHE"] = "off"
 
 
 def pytest_addoption(parser):

@@ -388,7 +388,7 @@ def _from_arrays(arrays: dict, game_string: str, name: str, dtype=None) -> Seque
     )
 
 
-def sequence_form_game(game, cache_dir=None, max_nodes: int = DEFAULT_MAX_NODES,
+def sequence_form_game(game, cache_dir="auto", max_nodes: int = DEFAULT_MAX_NODES,
                        dtype=None, progress: bool = False, workers: int | None = None,
                        method: str = "fast") -> SequenceFormGame:
     """Sequence form of a two-player zero-sum OpenSpiel game.
@@ -397,8 +397,12 @@ def sequence_form_game(game, cache_dir=None, max_nodes: int = DEFAULT_MAX_NODES,
       game: an OpenSpiel game string (``"kuhn_poker"``,
         ``"liars_dice(numdice=1,dice_sides=4)"``) or a ``pyspiel.Game``. Simultaneous-move games
         are converted with ``pyspiel.convert_to_turn_based``.
-      cache_dir: optional folder for an ``.npz`` cache (plain arrays, no pickle) keyed by the
-        game string; the tree is walked only when no cache file exists.
+      cache_dir: where built games are kept (``.npz``, plain arrays, no pickle;
+        :mod:`gametheory.efg.cache`), so that the tree is walked once. ``"auto"`` (default):
+        large games only (liar's dice 1x6 and up: about 0.6 s to build, 0.03 s to load) in
+        ``~/.cache/gametheory/sequence_form`` or ``$GAMETHEORY_CACHE`` (``off`` turns it
+        off); a folder: every game, there; ``None``: no cache. A cached game loads even when
+        it has more than ``max_nodes`` histories.
       max_nodes: the largest number of histories walked before a ``ValueError``.
       dtype: float dtype of the payoffs (default: JAX's default float).
       progress: show a tqdm counter of the histories walked (large games take a while:
@@ -407,7 +411,8 @@ def sequence_form_game(game, cache_dir=None, max_nodes: int = DEFAULT_MAX_NODES,
         (``None``: the idle cores, at most 8, see :func:`gametheory.efg.build.default_workers`;
         ``1``: no worker processes). The result does not depend on it.
       method: ``"fast"`` (:mod:`gametheory.efg.build`) or ``"walk"`` (the original per-node
-        Python walk, kept as the reference; same arrays, about 2x slower on one core).
+        Python walk, kept as the reference; same arrays, about 2x slower on one core; it
+        skips the automatic cache).
 
     Raises ``ValueError`` for games that are not two-player zero-sum, not perfect-recall, have
     sampled chance or more than ``max_nodes`` histories.
@@ -424,7 +429,10 @@ def sequence_form_game(game, cache_dir=None, max_nodes: int = DEFAULT_MAX_NODES,
     os_game = load_openspiel_game(game)
     game_string = str(os_game)
     name = game if isinstance(game, str) else os_game.get_type().short_name
-    arrays = cache.load(cache_dir, game_string) if cache_dir is not None else None
+    folder, automatic = cache.resolve(cache_dir)
+    if automatic and method == "walk":  # the reference walk is there to be timed and compared
+        folder = None
+    arrays = cache.load(folder, game_string) if folder is not None else None
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -442,8 +450,9 @@ def sequence_form_game(game, cache_dir=None, max_nodes: int = DEFAULT_MAX_NODES,
             from .build import build_arrays
 
             arrays = build_arrays(os_game, max_nodes, workers, bar)
-        if cache_dir is not None and built:
-            cache.save(cache_dir, game_string, arrays)
+        if folder is not None and built and (
+                not automatic or arrays["payoff_values"].size >= cache.AUTO_MIN_PAYOFFS):
+            cache.save(folder, game_string, arrays)
         if bar is not None:
             bar.set_description_str(f"{game_string}: building treeplexes")
         return _from_arrays(arrays, game_string, name, dtype)
