@@ -49,12 +49,20 @@ def per_sequence(tp: Treeplex, per_infoset: Array) -> Array:
 
 
 def top_down_seq(tp: Treeplex, behavioural: Array) -> Array:
-    """Realization plan ``x [S]`` of a per-sequence behavioural policy ``b [S]``."""
-    x = jnp.ones((1,), behavioural.dtype)
+    """Realization plan ``x [S]`` of a per-sequence behavioural policy ``b [S]``.
+
+    The parent of a level-``d`` sequence is a level-``d - 1`` sequence (the empty one for
+    ``d = 0``; :func:`gametheory.efg.treeplex.build_treeplex` checks it), so each level gathers
+    from the previous level's block only and the blocks are joined once at the end (a join per
+    level copies the growing prefix: 1.5x slower on liar's dice 1x6)."""
+    prev = jnp.ones((1,), behavioural.dtype)
+    blocks = [prev]
     for d in range(tp.num_levels):
         block = tp.level_sequences(d)
-        x = jnp.concatenate([x, x[tp.seq_parent[block]] * behavioural[block]])
-    return x
+        first = tp.seq_offsets[d - 1] if d else 0
+        prev = prev[tp.seq_parent[block] - first] * behavioural[block]
+        blocks.append(prev)
+    return jnp.concatenate(blocks)
 
 
 def bottom_up_seq(tp: Treeplex, utility: Array, reduce: Callable) -> tuple[Array, list]:

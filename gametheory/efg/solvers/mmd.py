@@ -106,12 +106,12 @@ def dilated_mmd_step(tp, logits, q, lr, temp, magnet_logits, weights=None, log_f
         lse = top + jnp.log(jax.ops.segment_sum(jnp.exp(y - top_s), rows, num_segments=n,
                                                 indices_are_sorted=True))
         value = (1 + lr * temp) * w / lr * lse
-        new = y - lse[rows]
         if log_floor is not None:  # keep every action within e^-log_floor of the best
-            new = jnp.maximum(new, (top - lse)[rows] - log_floor)
-            if log_floor < NO_RENORMALISE_FLOOR:
-                new = new - jnp.log(jax.ops.segment_sum(jnp.exp(new), rows, num_segments=n,
-                                                        indices_are_sorted=True))[rows]
+            y = jnp.maximum(y, top_s - log_floor)
+        new = y - lse[rows]
+        if log_floor is not None and log_floor < NO_RENORMALISE_FLOOR:
+            new = new - jnp.log(jax.ops.segment_sum(jnp.exp(new), rows, num_segments=n,
+                                                    indices_are_sorted=True))[rows]
         return value, new
 
     _, levels = bottom_up_seq(tp, q, reduce)
