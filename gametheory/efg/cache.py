@@ -126,9 +126,10 @@ def save(cache_dir, game_string: str, arrays: dict) -> pathlib.Path | None:
         warnings.warn(f"could not write the sequence-form cache file {path} ({exc}); the game "
                       f"is built but not cached (cache_dir=None or {CACHE_ENV}=off skips the "
                       "cache).", RuntimeWarning, stacklevel=3)
+        return None
+    finally:  # a write that failed or was interrupted (Ctrl-C) leaves no partial file
         try:
             tmp.unlink(missing_ok=True)
         except OSError:
             pass
-        return None
     return path

@@ -1,6 +1,8 @@
 """The on-disk cache of sequence-form arrays: the automatic default (large games only, in
 ``$GAMETHEORY_CACHE``), an explicit folder, files that cannot be read or written."""
 
+import pathlib
+
 import jax
 import numpy as np
 import pytest
@@ -106,3 +108,14 @@ def test_unwritable_folder_warns_and_still_builds(tmp_path):
 def test_bad_cache_dir(bad):
     with pytest.raises(ValueError, match="cache_dir"):
         sequence_form_game("kuhn_poker", cache_dir=bad)
+
+
+def test_interrupted_write_leaves_no_file(tmp_path, monkeypatch):
+    def interrupted(file, **arrays):
+        pathlib.Path(file).write_bytes(b"half a zip")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cache.np, "savez_compressed", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        sequence_form_game("kuhn_poker", cache_dir=tmp_path)
+    assert not list(tmp_path.iterdir())
