@@ -5,16 +5,19 @@
   :func:`exploitability` = NashConv / 2, the number ``pyspiel.exploitability`` returns.
 * :func:`regularized_gap`: the saddle-point gap of the game regularised by
   ``temp * sum_I x_parent(I) KL(b_I || rho_I)`` (bottom-up ``logsumexp``), which MMD's last
-  iterate drives to zero.
+  iterate drives to zero; :func:`regularized_gap_seq` the same with per-sequence log-magnets
+  (:mod:`gametheory.efg.sequence_sweeps`), as the solvers keep them.
 
 All functions take one profile (a pair of realization plans); ``jax.vmap`` them for batches.
 """
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 
 from .. import rules
+from .sequence_sweeps import bottom_up_seq, level_size, per_sequence
 from .treeplex import bottom_up, masked_max, to_padded, top_down
 
 __all__ = [
@@ -23,6 +26,7 @@ __all__ = [
     "nash_conv",
     "exploitability",
     "regularized_gap",
+    "regularized_gap_seq",
     "dilated_kl",
     "soft_best_response_value",
 ]
@@ -113,4 +117,49 @@ def regularized_gap(game, plans, temp, magnets=None, weights=None):
     gap = 0.0
     for tp, q, x, m, w in zip(game.treeplexes, qs, plans, magnets, weights):
         gap = gap + soft_best_response_value(tp, q, temp, m, w) + temp * dilated_kl(tp, x, m, w)
+    return gap
+
+
+def soft_best_response_value_seq(tp, q, temp, log_magnet=None, weights=None):
+    """:func:`soft_best_response_value` on per-sequence vectors: ``q`` and ``log_magnet``
+    (``None``: dilated entropy) are ``[S]``, ``weights`` ``[I]``."""
+
+    def reduce(z, rows, d):
+        n, block = level_size(tp, d), tp.level_sequences(d)
+        t = temp if weights is None else temp * weights[tp.level(d)]
+        y = z / (t if weights is None else t[rows])
+        if log_magnet is not None:
+            y = y + log_magnet[block]
+        top = jax.ops.segment_max(y, rows, num_segments=n, indices_are_sorted=True)
+        total = jax.ops.segment_sum(jnp.exp(y - top[rows]), rows, num_segments=n,
+                                    indices_are_sorted=True)
+        return t * (top + jnp.log(total)), None
+
+    return bottom_up_seq(tp, q, reduce)[0]
+
+
+def dilated_kl_seq(tp, plan, log_magnet=None, weights=None):
+    """:func:`dilated_kl` of a per-sequence plan ``[S]``: ``sum_s w x_s (log b_s - log rho_s)``
+    with ``b_s = x_s / x_parent(s)`` (sequences never reached count 0)."""
+    parent = plan[tp.seq_parent]
+    log_b = jnp.log(jnp.where(plan > 0, plan / jnp.where(parent > 0, parent, 1.0), 1.0))
+    if log_magnet is not None:
+        log_b = log_b - log_magnet
+    terms = jnp.where(plan > 0, plan * log_b, 0.0)
+    if weights is not None:
+        terms = terms * per_sequence(tp, weights)
+    return jnp.sum(terms[1:])
+
+
+def regularized_gap_seq(game, plans, temp, log_magnets=None, weights=None):
+    """:func:`regularized_gap` with per-sequence log-magnets ``[S]`` (the solvers' log-policies;
+    ``None``: dilated entropy): no padded ``[I, A]`` arrays, so it costs what one dilated MMD
+    sweep costs."""
+    log_magnets = (None, None) if log_magnets is None else log_magnets
+    weights = (None, None) if weights is None else weights
+    gap = 0.0
+    for tp, q, x, m, w in zip(game.treeplexes, game.gradients(plans), plans, log_magnets,
+                              weights):
+        gap = gap + soft_best_response_value_seq(tp, q, temp, m, w) + temp * dilated_kl_seq(
+            tp, x, m, w)
     return gap

@@ -76,3 +76,25 @@ def test_root_value_and_regret_matching(game):
     np.testing.assert_allclose(infoset_sum(tp, b), 1.0, atol=1e-14)
     last = slice(tp.seq_offsets[-2], tp.num_sequences)
     np.testing.assert_allclose(b[last], 1.0 / tp.seq_num_actions[last])
+
+
+@pytest.mark.parametrize("with_magnet", [False, True])
+def test_regularised_gap_equals_the_padded_one(game, with_magnet):
+    # The per-sequence gap (COMAL's tolerance test) against the padded metrics one, which
+    # tests/efg/test_metrics.py checks against OpenSpiel's MMDDilatedEnt.get_gap.
+    from gametheory.efg.metrics import regularized_gap, regularized_gap_seq
+
+    k0, k1, k2 = jax.random.split(jax.random.PRNGKey(3), 3)
+    plans = tuple(top_down(tp, b) for tp, b in
+                  zip(game.treeplexes, random_behavioural(k0, game)))
+    magnets = random_behavioural(k1, game) if with_magnet else (None, None)
+    weights = tuple(jax.random.uniform(k, (tp.num_infosets,), minval=0.01, maxval=1.0)
+                    for k, tp in zip(jax.random.split(k2), game.treeplexes))
+    log_magnets = (tuple(to_sequences(tp, jnp.log(jnp.where(tp.mask, m, 1.0)))
+                         for tp, m in zip(game.treeplexes, magnets))
+                   if with_magnet else None)
+    for temp in (0.05, 0.003):
+        padded = regularized_gap(game, plans, temp, magnets if with_magnet else None, weights)
+        per_seq = regularized_gap_seq(game, plans, temp, log_magnets, weights)
+        assert float(padded) > 0
+        np.testing.assert_allclose(float(per_seq), float(padded), rtol=1e-12)

@@ -8,12 +8,13 @@ Outer iteration ``k`` solves the regularised game
 (``D`` the weighted dilated KL, :func:`gametheory.efg.metrics.dilated_kl`) with an inner
 solver -- the dilated MMD step with magnet ``pi_k``, the sequence-form INPO step (Alg. 2), taken
 in mirror-prox form -- *to a tolerance*: the inner loop stops when the saddle-point gap of the
-regularised game (:func:`gametheory.efg.metrics.regularized_gap`, a certificate: zero exactly at
-its equilibrium) is at most ``inner_rtol`` times that gap at the start of the inner loop (at
-``pi_k`` itself). The reference then moves to the inner last iterate, ``pi_{k+1}``. Each outer
-step is an inexact proximal-point step whose error shrinks with the distance to equilibrium, so
-the last iterate converges to a Nash equilibrium (Rockafellar 1976, "Monotone operators and the
-proximal point algorithm", SIAM J. Control Optim., Thm. 1 with relative errors).
+regularised game (:func:`gametheory.efg.metrics.regularized_gap_seq`, a certificate: zero
+exactly at its equilibrium) is at most ``inner_rtol`` times that gap at the start of the inner
+loop (at ``pi_k`` itself). The reference then moves to the inner last iterate, ``pi_{k+1}``.
+Each outer step is an inexact proximal-point step whose error shrinks with the distance to
+equilibrium, so the last iterate converges to a Nash equilibrium (Rockafellar 1976, "Monotone
+operators and the proximal point algorithm", SIAM J. Control Optim., Thm. 1 with relative
+errors).
 
 This is what distinguishes COMAL from MPO (:func:`.mmd.mpo`), which runs the same inner step:
 MPO resets its magnet on measured progress of the step residual ``||x' - x||_1`` (a heuristic
@@ -32,8 +33,7 @@ from ...solvers.base import Solver, as_schedule, check_count, check_nonnegative
 from ...solvers.params import check_flag
 from ...solvers.regularized import check_inner_steps
 from ...solvers.scale import check_scale
-from ..metrics import regularized_gap
-from ..treeplex import to_padded
+from ..metrics import regularized_gap_seq
 from ._common import initial_logits, plans_of_logits
 from .mmd import (
     _UNITS,
@@ -108,8 +108,7 @@ def comal(lr=3.0, tau=0.003, inner_steps="tolerance", inner_rtol=0.003, inner_to
     measure = inner_steps == "tolerance" or inner_tol > 0
 
     def reference_gap(game, plans, t, ref_logits, weights):
-        refs = tuple(to_padded(tp, jnp.exp(r)) for tp, r in zip(game.treeplexes, ref_logits))
-        return regularized_gap(game, plans, t, refs, weights)
+        return regularized_gap_seq(game, plans, t, ref_logits, weights)
 
     def init(game, initial=None):
         logits = initial_logits(game, initial)
