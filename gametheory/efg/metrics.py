@@ -18,7 +18,7 @@ import jax.numpy as jnp
 
 from .. import rules
 from .sequence_sweeps import bottom_up_seq, level_size, per_sequence
-from .treeplex import bottom_up, masked_max, to_padded, top_down
+from .treeplex import bottom_up, to_padded, top_down
 
 __all__ = [
     "best_response_values",
@@ -32,20 +32,27 @@ __all__ = [
 ]
 
 
-def _max_reduce(z, mask, rows):
-    return masked_max(z, mask), None
-
-
 def _argmax_reduce(z, mask, rows):
     z = jnp.where(mask, z, -jnp.inf)
     best = jnp.argmax(z, axis=-1)
     return jnp.max(z, axis=-1), (best[:, None] == jnp.arange(z.shape[-1])).astype(z.dtype)
 
 
+def _best_response_value(tp, q):
+    """``max_x <q, x>`` over the treeplex: a bottom-up ``max`` on per-sequence values (no work on
+    padded slots: liar's dice 1x6 has 2 actions per infoset on average, 12 at most)."""
+
+    def reduce(z, rows, d):
+        return jax.ops.segment_max(z, rows, num_segments=level_size(tp, d),
+                                   indices_are_sorted=True), None
+
+    return bottom_up_seq(tp, q, reduce)[0]
+
+
 def best_response_values(game, plans) -> tuple:
     """``(max_x' x'^T A y, max_y' -x^T A y')``: each player's best-response value."""
-    q0, q1 = game.gradients(plans)
-    return tuple(bottom_up(tp, q, _max_reduce)[0] for tp, q in zip(game.treeplexes, (q0, q1)))
+    return tuple(_best_response_value(tp, q)
+                 for tp, q in zip(game.treeplexes, game.gradients(plans)))
 
 
 def best_responses(game, plans) -> tuple:
