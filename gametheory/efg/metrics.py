@@ -16,9 +16,14 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from .. import rules
-from .sequence_sweeps import bottom_up_seq, level_size, per_sequence
-from .treeplex import bottom_up, to_padded, top_down
+from .sequence_sweeps import (
+    bottom_up_seq,
+    level_size,
+    per_sequence,
+    segment_logsumexp,
+    to_sequences,
+)
+from .treeplex import bottom_up, top_down
 
 __all__ = [
     "best_response_values",
@@ -76,11 +81,12 @@ def exploitability(game, plans):
     return nash_conv(game, plans) / 2
 
 
-def _log_magnet(tp, magnet):
-    """Padded log-magnet ``[I, A]``: ``None`` means dilated entropy (log rho = 0)."""
+def log_magnet_seq(tp, magnet):
+    """Per-sequence log-magnet ``[S]`` of a behavioural magnet ``[I, A]`` (``None`` stays
+    ``None``: dilated entropy, ``rho = 1``)."""
     if magnet is None:
-        return jnp.zeros(tp.mask.shape)
-    return jnp.where(tp.mask, jnp.log(jnp.where(tp.mask, magnet, 1.0)), 0.0)
+        return None
+    return to_sequences(tp, jnp.log(jnp.where(tp.mask, magnet, 1.0)))
 
 
 def soft_best_response_value(tp, q, temp, magnet=None, weights=None):
@@ -90,25 +96,12 @@ def soft_best_response_value(tp, q, temp, magnet=None, weights=None):
     (``rho = 1``, OpenSpiel's ``MMDDilatedEnt`` regulariser); ``weights``: optional ``[I]``
     weights of the local KL terms.
     """
-    log_rho = _log_magnet(tp, magnet)
-
-    def reduce(z, mask, rows):
-        t = temp if weights is None else temp * weights[rows][:, None]
-        z = jnp.where(mask, z / t + log_rho[rows], -jnp.inf)
-        return (t * rules.logsumexp(z, axis=-1))[..., 0], None
-
-    return bottom_up(tp, q, reduce)[0]
+    return soft_best_response_value_seq(tp, q, temp, log_magnet_seq(tp, magnet), weights)
 
 
 def dilated_kl(tp, plan, magnet=None, weights=None):
     """``D_rho(x) = sum_I w_I x_p(I) KL(b_I || rho_I)`` = ``sum_s w x_s (log b_s - log rho_s)``."""
-    xp = to_padded(tp, plan)
-    parent = plan[tp.parent][:, None]
-    ratio = jnp.where(tp.mask & (xp > 0), xp / jnp.where(parent > 0, parent, 1.0), 1.0)
-    terms = jnp.where(tp.mask, xp * (jnp.log(ratio) - _log_magnet(tp, magnet)), 0.0)
-    if weights is not None:
-        terms = terms * weights[:, None]
-    return jnp.sum(terms)
+    return dilated_kl_seq(tp, plan, log_magnet_seq(tp, magnet), weights)
 
 
 def regularized_gap(game, plans, temp, magnets=None, weights=None):
@@ -118,13 +111,9 @@ def regularized_gap(game, plans, temp, magnets=None, weights=None):
     of behavioural magnets ``[I, A]``; ``weights``: ``None`` or a pair of ``[I]`` weights of the
     local KL terms. Zero exactly at the regularised equilibrium.
     """
-    magnets = (None, None) if magnets is None else magnets
-    weights = (None, None) if weights is None else weights
-    qs = game.gradients(plans)
-    gap = 0.0
-    for tp, q, x, m, w in zip(game.treeplexes, qs, plans, magnets, weights):
-        gap = gap + soft_best_response_value(tp, q, temp, m, w) + temp * dilated_kl(tp, x, m, w)
-    return gap
+    log_magnets = None if magnets is None else tuple(
+        log_magnet_seq(tp, m) for tp, m in zip(game.treeplexes, magnets))
+    return regularized_gap_seq(game, plans, temp, log_magnets, weights)
 
 
 def soft_best_response_value_seq(tp, q, temp, log_magnet=None, weights=None):
@@ -137,10 +126,7 @@ def soft_best_response_value_seq(tp, q, temp, log_magnet=None, weights=None):
         y = z / (t if weights is None else t[rows])
         if log_magnet is not None:
             y = y + log_magnet[block]
-        top = jax.ops.segment_max(y, rows, num_segments=n, indices_are_sorted=True)
-        total = jax.ops.segment_sum(jnp.exp(y - top[rows]), rows, num_segments=n,
-                                    indices_are_sorted=True)
-        return t * (top + jnp.log(total)), None
+        return t * segment_logsumexp(y, rows, n)[0], None
 
     return bottom_up_seq(tp, q, reduce)[0]
 
@@ -160,8 +146,7 @@ def dilated_kl_seq(tp, plan, log_magnet=None, weights=None):
 
 def regularized_gap_seq(game, plans, temp, log_magnets=None, weights=None):
     """:func:`regularized_gap` with per-sequence log-magnets ``[S]`` (the solvers' log-policies;
-    ``None``: dilated entropy): no padded ``[I, A]`` arrays, so it costs what one dilated MMD
-    sweep costs."""
+    ``None``: dilated entropy): one logsumexp sweep per player, as one dilated MMD step."""
     log_magnets = (None, None) if log_magnets is None else log_magnets
     weights = (None, None) if weights is None else weights
     gap = 0.0

@@ -25,7 +25,7 @@ from .treeplex import Treeplex, fold_up
 Array = Any
 
 __all__ = ["to_sequences", "infoset_sum", "per_sequence", "top_down_seq", "bottom_up_seq",
-           "join_levels", "level_size"]
+           "join_levels", "level_size", "segment_logsumexp"]
 
 
 def to_sequences(tp: Treeplex, padded: Array, fill=0.0) -> Array:
@@ -46,6 +46,16 @@ def per_sequence(tp: Treeplex, per_infoset: Array) -> Array:
     if tp.num_infosets == 0:
         return jnp.zeros(tp.seq_row.shape, per_infoset.dtype)
     return per_infoset[jnp.maximum(tp.seq_row, 0)]
+
+
+def segment_logsumexp(values: Array, rows: Array, n: int) -> tuple[Array, Array]:
+    """``(lse [n], top [S_d])``: the logsumexp of each of the ``n`` sorted segments ``rows`` of
+    a level's ``values``, stabilised by the segment maximum, which is returned per entry too."""
+    top = jax.ops.segment_max(values, rows, num_segments=n, indices_are_sorted=True)
+    top_s = top[rows]
+    total = jax.ops.segment_sum(jnp.exp(values - top_s), rows, num_segments=n,
+                                indices_are_sorted=True)
+    return top + jnp.log(total), top_s
 
 
 def top_down_seq(tp: Treeplex, behavioural: Array) -> Array:

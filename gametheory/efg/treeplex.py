@@ -15,8 +15,8 @@ Two sweeps do all the work, each a Python loop over the (few) levels of gathers:
   an expectation for counterfactual values.
 
 The solvers sweep per-sequence vectors instead (:mod:`gametheory.efg.sequence_sweeps`, on the
-``seq_*`` leaves below), which spends no work on padded slots; these padded sweeps serve best
-responses and the metrics.
+``seq_*`` leaves below), which spends no work on padded slots, and so do the exploitability and
+the regularised gap; these padded sweeps serve the pure best-response plans and ``reg_cfr``.
 """
 
 from __future__ import annotations

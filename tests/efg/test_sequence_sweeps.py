@@ -17,7 +17,7 @@ from gametheory.efg.sequence_sweeps import (
     top_down_seq,
 )
 from gametheory.efg.solvers.cfr import counterfactual_regrets, regret_matching
-from gametheory.efg.treeplex import bottom_up, top_down
+from gametheory.efg.treeplex import bottom_up, to_padded, top_down
 
 jax.config.update("jax_enable_x64", True)
 
@@ -78,11 +78,31 @@ def test_root_value_and_regret_matching(game):
     np.testing.assert_allclose(b[last], 1.0 / tp.seq_num_actions[last])
 
 
+def _padded_regularised_gap(game, plans, temp, magnets, weights):
+    """Reference: the regularised game's gap on padded [I, A] arrays (the library's form before
+    the per-sequence sweeps; without magnets it equals OpenSpiel's MMDDilatedEnt.get_gap, which
+    tests/efg/test_metrics.py checks for the library's regularized_gap)."""
+    gap = 0.0
+    for tp, q, x, m, w in zip(game.treeplexes, game.gradients(plans), plans, magnets, weights):
+        log_rho = (jnp.zeros(tp.mask.shape) if m is None
+                   else jnp.where(tp.mask, jnp.log(jnp.where(tp.mask, m, 1.0)), 0.0))
+
+        def reduce(z, mask, rows, log_rho=log_rho, w=w):
+            t = temp * w[rows][:, None]
+            z = jnp.where(mask, z / t + log_rho[rows], -jnp.inf)
+            return (t * jax.scipy.special.logsumexp(z, axis=-1, keepdims=True))[..., 0], None
+
+        xp = to_padded(tp, x)
+        parent = x[tp.parent][:, None]
+        ratio = jnp.where(tp.mask & (xp > 0), xp / jnp.where(parent > 0, parent, 1.0), 1.0)
+        kl = jnp.sum(jnp.where(tp.mask, xp * (jnp.log(ratio) - log_rho), 0.0) * w[:, None])
+        gap = gap + bottom_up(tp, q, reduce)[0] + temp * kl
+    return gap
+
+
 @pytest.mark.parametrize("with_magnet", [False, True])
 def test_regularised_gap_equals_the_padded_one(game, with_magnet):
-    # The per-sequence gap (COMAL's tolerance test) against the padded metrics one, which
-    # tests/efg/test_metrics.py checks against OpenSpiel's MMDDilatedEnt.get_gap.
-    from gametheory.efg.metrics import regularized_gap, regularized_gap_seq
+    from gametheory.efg.metrics import log_magnet_seq, regularized_gap, regularized_gap_seq
 
     k0, k1, k2 = jax.random.split(jax.random.PRNGKey(3), 3)
     plans = tuple(top_down(tp, b) for tp, b in
@@ -90,11 +110,13 @@ def test_regularised_gap_equals_the_padded_one(game, with_magnet):
     magnets = random_behavioural(k1, game) if with_magnet else (None, None)
     weights = tuple(jax.random.uniform(k, (tp.num_infosets,), minval=0.01, maxval=1.0)
                     for k, tp in zip(jax.random.split(k2), game.treeplexes))
-    log_magnets = (tuple(to_sequences(tp, jnp.log(jnp.where(tp.mask, m, 1.0)))
-                         for tp, m in zip(game.treeplexes, magnets))
-                   if with_magnet else None)
+    log_magnets = tuple(log_magnet_seq(tp, m) for tp, m in zip(game.treeplexes, magnets))
     for temp in (0.05, 0.003):
-        padded = regularized_gap(game, plans, temp, magnets if with_magnet else None, weights)
-        per_seq = regularized_gap_seq(game, plans, temp, log_magnets, weights)
-        assert float(padded) > 0
-        np.testing.assert_allclose(float(per_seq), float(padded), rtol=1e-12)
+        reference = _padded_regularised_gap(game, plans, temp, magnets, weights)
+        assert float(reference) > 0
+        np.testing.assert_allclose(float(regularized_gap_seq(game, plans, temp, log_magnets,
+                                                             weights)),
+                                   float(reference), rtol=1e-12)
+        np.testing.assert_allclose(
+            float(regularized_gap(game, plans, temp, None if not with_magnet else magnets,
+                                  weights)), float(reference), rtol=1e-12)

@@ -30,7 +30,13 @@ from ...solvers.restarts import (
     restart_step,
 )
 from ...solvers.scale import check_scale
-from ..sequence_sweeps import bottom_up_seq, join_levels, level_size, per_sequence
+from ..sequence_sweeps import (
+    bottom_up_seq,
+    join_levels,
+    level_size,
+    per_sequence,
+    segment_logsumexp,
+)
 from ._common import entropy_magnet, initial_logits, plans_of_logits
 
 __all__ = ["EFGMMDState", "dilated_mmd_step", "mmd", "mpo", "mmd_annealed", "optimistic",
@@ -101,10 +107,7 @@ def dilated_mmd_step(tp, logits, q, lr, temp, magnet_logits, weights=None, log_f
         # rules.mmd's unnormalised log-policy, normalised once: its log-partition also gives
         # the infoset's value (1 + lr temp) / eta_I * logsumexp
         y = (l + lr * temp * m + eta * z) / (1 + lr * temp)
-        top = jax.ops.segment_max(y, rows, num_segments=n, indices_are_sorted=True)
-        top_s = top[rows]
-        lse = top + jnp.log(jax.ops.segment_sum(jnp.exp(y - top_s), rows, num_segments=n,
-                                                indices_are_sorted=True))
+        lse, top_s = segment_logsumexp(y, rows, n)
         value = (1 + lr * temp) * w / lr * lse
         if log_floor is not None:  # keep every action within e^-log_floor of the best
             y = jnp.maximum(y, top_s - log_floor)
