@@ -3,11 +3,12 @@
     python benchmarks/efg_speed.py [--steps 10000] [--games kuhn_poker leduc_poker]
 
 For each game: per-iteration time and exploitability (NashConv / 2, exact) at 10 / 100 / 1k /
-10k iterations of our MMD, MPO, COMAL (mirror-prox defaults and plain steps) and CFR+ (fused
-``lax.scan`` through ``gametheory.driver.solve``), OpenSpiel's C++ ``CFRPlusSolver``, OpenSpiel's
-Python ``MMDDilatedEnt`` (a few iterations: it is slow) and OpenSpiel's JAX CFR where it imports;
-the time of one exact exploitability evaluation against ``pyspiel.exploitability``; the wall time to
-reach exploitability 1e-3. Ends with the ratios to the targets of the project.
+10k iterations of our MMD, MPO, COMAL (alternating defaults, mirror-prox and plain steps) and
+CFR+ (fused ``lax.scan`` through ``gametheory.driver.solve``), OpenSpiel's C++
+``CFRPlusSolver``, OpenSpiel's Python ``MMDDilatedEnt`` (a few iterations: it is slow) and
+OpenSpiel's JAX CFR where it imports; the time of one exact exploitability evaluation against
+``pyspiel.exploitability``; the wall time to reach exploitability 1e-3. Ends with the ratios to
+the targets of the project.
 """
 
 from __future__ import annotations
@@ -34,21 +35,25 @@ from gametheory.efg import (  # noqa: E402
 
 CHECKPOINTS = (10, 100, 1000, 10000)
 # label -> (solver, parameters). "mpo" / "comal": the registry defaults (scale-free: lr=3.0
-# and temp/tau=0.003 relative to the game's payoff scale, an adaptive step that shrinks where
-# the mirror-prox step condition fails, adaptive dilated weights, adaptive magnet resets, one
-# extragradient step), chosen on Leduc, Kuhn, liar's dice and goofspiel and
-# checked on unseen games (tests/efg/test_efg_defaults.py). "mpo Leduc-tuned" is the former
-# default, tuned on Leduc alone in absolute units (lr=1.5, temp=0.01, reset every 200, reach
-# weighting); it diverges on games of another payoff scale. The
-# plain-step rows (no extragradient) are kept for comparison.
+# and temp/tau=0.003 relative to the game's payoff scale, alternating steps with an adaptive
+# step that shrinks where the step condition fails, adaptive dilated weights, adaptive magnet
+# resets), chosen on Leduc, Kuhn, liar's dice and goofspiel and checked on unseen games
+# (tests/efg/test_efg_defaults.py). "mpo mirror prox" takes the same steps in mirror-prox form
+# (the default before: two gradients per iteration). "mpo Leduc-tuned" is an older default,
+# tuned on Leduc alone in absolute units (lr=1.5, temp=0.01, reset every 200, reach weighting);
+# it diverges on games of another payoff scale. The plain simultaneous-step rows are kept for
+# comparison.
 OURS = {
     "mmd": ("mmd", dict(lr=0.2, temp=0.02, weighting="reach")),
     "mpo": ("mpo", {}),
+    "mpo mirror prox": ("mpo", dict(alternating=0)),
     "comal": ("comal", {}),
     "mpo Leduc-tuned": ("mpo", dict(lr=1.5, temp=0.01, reset_every=200, weighting="reach",
-                                    scale=1.0)),
-    "mpo plain": ("mpo", dict(lr=0.5, temp=0.05, reset_every=100, extragradient=0)),
-    "comal plain": ("comal", dict(lr=0.5, tau=0.05, inner_steps=100, extragradient=0)),
+                                    scale=1.0, alternating=0)),
+    "mpo plain": ("mpo", dict(lr=0.5, temp=0.05, reset_every=100, alternating=0,
+                              extragradient=0)),
+    "comal plain": ("comal", dict(lr=0.5, tau=0.05, inner_steps=100, alternating=0,
+                                  extragradient=0)),
     "cfr_plus": ("cfr_plus", {}),
 }
 TARGET = 1e-3

@@ -112,19 +112,31 @@ def test_last_iterate_leduc_10k(leduc, name):
 
 @pytest.mark.parametrize("name", ["mmd", "mpo", "comal"])
 @pytest.mark.parametrize("flag", [0, 1, "0", "true", 1.0])
-def test_extragradient_flag_accepts_cli_values(kuhn, name, flag):
-    solver = EFG_SOLVERS[name](extragradient=flag)
-    state = jax.jit(solver.update)(kuhn, solver.init(kuhn))
-    assert all(np.all(np.isfinite(np.asarray(x))) for x in solver.policy(kuhn, state))
+def test_step_flags_accept_cli_values(kuhn, name, flag):
+    for params in (dict(alternating=0, extragradient=flag), dict(alternating=flag)):
+        solver = EFG_SOLVERS[name](**params)
+        state = jax.jit(solver.update)(kuhn, solver.init(kuhn))
+        assert all(np.all(np.isfinite(np.asarray(x))) for x in solver.policy(kuhn, state))
 
 
-def test_extragradient_mmd_has_the_same_fixed_point(kuhn):
-    # Mirror prox keeps the regularised equilibrium of MMD: both reach the same QRE
-    # (regularised gap ~0, the OpenSpiel MMDDilatedEnt gap at alpha=0.1).
-    for flag in (0, 1):
-        solver = EFG_SOLVERS["mmd"](lr=1.0, temp=0.1, extragradient=flag, scale=1.0)
+@pytest.mark.parametrize("name", ["mmd", "mpo", "comal"])
+def test_alternating_and_extragradient_together_is_an_error(name):
+    with pytest.raises(ValueError, match="alternating=False"):
+        EFG_SOLVERS[name](alternating=True, extragradient=True)
+
+
+def test_mirror_prox_and_alternating_mmd_have_the_same_fixed_point(kuhn):
+    # Mirror prox and the alternating step keep the regularised equilibrium of MMD: all three
+    # reach the same QRE (regularised gap ~0, the OpenSpiel MMDDilatedEnt gap at alpha=0.1).
+    lasts = []
+    for params in (dict(extragradient=0), dict(extragradient=1), dict(alternating=1)):
+        solver = EFG_SOLVERS["mmd"](lr=1.0, temp=0.1, scale=1.0, **params)
         result = solve(kuhn, solver, 2000, record_every=2000)
         assert float(regularized_gap(kuhn, result.last, 0.1)) < 1e-10
+        lasts.append(result.last)
+    for last in lasts[1:]:
+        for a, b in zip(lasts[0], last):
+            np.testing.assert_allclose(np.asarray(b), np.asarray(a), atol=1e-9)
 
 
 def test_initial_plans_are_validated(kuhn):
@@ -159,7 +171,8 @@ def test_annealed_mmd_removes_the_regularisation_bias(kuhn):
     # The fixed-temperature run has the annealed solver's own step, weights and initial
     # temperature, so that the annealing is the only difference.
     fixed = solve(kuhn, EFG_SOLVERS["mmd"](lr=0.3, temp=0.75, weighting="reach",
-                                          extragradient=False), 5000, record_every=1000)
+                                          alternating=False, extragradient=False), 5000,
+                  record_every=1000)
     annealed = solve(kuhn, EFG_SOLVERS["mmd_annealed"](), 5000, record_every=1000)
     trace = np.asarray(annealed.exploitability_last)
     assert np.all(np.diff(trace) < 0)  # still decreasing: no fixed regularised point

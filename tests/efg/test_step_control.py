@@ -43,11 +43,15 @@ def test_dilated_bregman_is_the_divergence_of_the_dilated_entropy(name):
                                    float(reference), rtol=1e-10)
 
 
-def test_adaptive_step_rescues_a_step_that_diverges():
-    # goofspiel (5 cards) at lr=1.5 with a fixed step: the last iterate wanders at 0.1-0.5.
-    # The step control shrinks the step where it fails the mirror-prox condition.
+@pytest.mark.parametrize("alternating, lr", [(True, 3.0), (False, 1.5)])
+def test_adaptive_step_rescues_a_step_that_diverges(alternating, lr):
+    # goofspiel (5 cards) with a fixed step: the last iterate wanders at 0.1-1 (alternating at the
+    # default lr=3, mirror prox at lr=1.5). The step control shrinks the step where it fails its
+    # condition (the alternating or the mirror-prox one).
     game = load("goofspiel(num_cards=5,imp_info=True,points_order=descending)")
-    fixed = solve(game, EFG_SOLVERS["mpo"](lr=1.5, adaptive_lr=0), 4000, record_every=4000)
-    adaptive = solve(game, EFG_SOLVERS["mpo"](lr=1.5), 4000, record_every=4000)
+    fixed = solve(game, EFG_SOLVERS["mpo"](lr=lr, adaptive_lr=0, alternating=alternating),
+                  4000, record_every=4000)
+    adaptive = solve(game, EFG_SOLVERS["mpo"](lr=lr, alternating=alternating), 4000,
+                     record_every=4000)
     assert float(fixed.exploitability_last[-1]) > 1e-2
     assert float(adaptive.exploitability_last[-1]) < 1e-4

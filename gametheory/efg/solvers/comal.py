@@ -7,14 +7,14 @@ Outer iteration ``k`` solves the regularised game
 
 (``D`` the weighted dilated KL, :func:`gametheory.efg.metrics.dilated_kl`) with an inner
 solver -- the dilated MMD step with magnet ``pi_k``, the sequence-form INPO step (Alg. 2), taken
-in mirror-prox form -- *to a tolerance*: the inner loop stops when the saddle-point gap of the
-regularised game (:func:`gametheory.efg.metrics.regularized_gap_seq`, a certificate: zero
-exactly at its equilibrium) is at most ``inner_rtol`` times that gap at the start of the inner
-loop (at ``pi_k`` itself). The reference then moves to the inner last iterate, ``pi_{k+1}``.
-Each outer step is an inexact proximal-point step whose error shrinks with the distance to
-equilibrium, so the last iterate converges to a Nash equilibrium (Rockafellar 1976, "Monotone
-operators and the proximal point algorithm", SIAM J. Control Optim., Thm. 1 with relative
-errors).
+in alternating form (:func:`.mmd.alternating_step`) -- *to a tolerance*: the inner loop stops
+when the saddle-point gap of the regularised game
+(:func:`gametheory.efg.metrics.regularized_gap_seq`, a certificate: zero exactly at its
+equilibrium) is at most ``inner_rtol`` times that gap at the start of the inner loop (at
+``pi_k`` itself). The reference then moves to the inner last iterate, ``pi_{k+1}``. Each outer
+step is an inexact proximal-point step whose error shrinks with the distance to equilibrium, so
+the last iterate converges to a Nash equilibrium (Rockafellar 1976, "Monotone operators and the
+proximal point algorithm", SIAM J. Control Optim., Thm. 1 with relative errors).
 
 This is what distinguishes COMAL from MPO (:func:`.mmd.mpo`), which runs the same inner step:
 MPO resets its magnet on measured progress of the step residual ``||x' - x||_1`` (a heuristic
@@ -40,11 +40,12 @@ from .mmd import (
     StepControl,
     _check_weighting,
     check_log_floor,
+    check_step_mode,
     control_step,
     game_scale,
     infoset_weights,
     init_step_control,
-    mirror_prox_step,
+    magnetic_step,
     select,
 )
 
@@ -55,6 +56,7 @@ class EFGComalState(NamedTuple):
     logits: tuple  # per player [S] behavioural log-policy per sequence
     ref_logits: tuple  # per player [S] log of the prox centre pi_k
     plans: tuple  # per player [S]
+    prev_q: tuple  # per player [S] payoff gradients of the last step (alternating steps)
     scale: jnp.ndarray  # [] payoff scale S
     weights: tuple  # per player [I] weights of the dilated regulariser (infoset_weights)
     control: StepControl  # adaptive step size (factor 1 and unused otherwise)
@@ -66,8 +68,8 @@ class EFGComalState(NamedTuple):
 
 
 def comal(lr=3.0, tau=0.003, inner_steps="tolerance", inner_rtol=0.003, inner_tol=0.0,
-          gap_every=10, weighting="adaptive", extragradient=True, scale="game",
-          log_floor=40.0, adaptive_lr=True) -> Solver:
+          gap_every=10, weighting="adaptive", alternating=True, extragradient="auto",
+          scale="game", log_floor=40.0, adaptive_lr=True) -> Solver:
     """COMAL with the dilated INPO/MMD inner solver run to a tolerance (module docstring).
 
     ``inner_steps="tolerance"`` (default): the reference moves when the regularised game's gap
@@ -81,10 +83,12 @@ def comal(lr=3.0, tau=0.003, inner_steps="tolerance", inner_rtol=0.003, inner_to
     0.1 and 0.03 leave its last iterate at 4e-4 and 1.2e-4 after 10000 iterations, 0.003 and
     0.001 at 5e-5 and 6e-5; a larger ``tau`` (0.01, 0.03) is slower at every ``inner_rtol``.
 
-    ``extragradient=True`` (default): inner steps in mirror-prox form
-    (:func:`.mmd.mirror_prox_step`); ``False``: the plain MMD (INPO) step. ``weighting`` (the
-    infoset weights of the regulariser, recomputed with each new reference), ``log_floor`` and
-    ``adaptive_lr`` (the step shrinks when it fails the mirror-prox step condition): as in
+    ``alternating=True`` (default): player 1 steps against player 0's new plan
+    (:func:`.mmd.alternating_step`, one gradient per player); ``alternating=False``: mirror-prox
+    steps (``extragradient="auto"`` or ``True``; :func:`.mmd.mirror_prox_step`) or, with
+    ``extragradient=False``, the plain simultaneous MMD (INPO) step. ``weighting`` (the infoset
+    weights of the regulariser, recomputed with each new reference), ``log_floor`` and
+    ``adaptive_lr`` (the step shrinks when it fails its step condition): as in
     :func:`.mmd.mpo`.
 
     Defaults chosen on Kuhn, Leduc and liar's dice (1, 3); checked on goofspiel (4 cards) and
@@ -103,8 +107,8 @@ def comal(lr=3.0, tau=0.003, inner_steps="tolerance", inner_rtol=0.003, inner_to
     gap_every = check_count(gap_every, "gap_every")
     log_floor = check_log_floor(log_floor)
     _check_weighting(weighting)
-    extragradient = check_flag(extragradient, "extragradient")
-    adaptive_lr = check_flag(adaptive_lr, "adaptive_lr") and extragradient
+    mode = check_step_mode(alternating, extragradient)
+    adaptive_lr = check_flag(adaptive_lr, "adaptive_lr") and mode != "plain"
     measure = inner_steps == "tolerance" or inner_tol > 0
 
     def reference_gap(game, plans, t, ref_logits, weights):
@@ -118,16 +122,16 @@ def comal(lr=3.0, tau=0.003, inner_steps="tolerance", inner_rtol=0.003, inner_to
         weights = infoset_weights(game, weighting, plans)
         inf = jnp.full((), jnp.inf, s.dtype)
         start = reference_gap(game, plans, tau(0) * s, logits, weights) if measure else inf
-        return EFGComalState(logits, logits, plans, s, weights, init_step_control(s.dtype),
-                             start, inf, zero, zero, zero)
+        return EFGComalState(logits, logits, plans, game.gradients(plans), s, weights,
+                             init_step_control(s.dtype), start, inf, zero, zero, zero)
 
     def update(game, state):
         eta = lr(state.step) * state.control.factor / state.scale
         t = tau(state.step) * state.scale
         weights = state.weights
-        logits, plans, _, ratio = mirror_prox_step(
-            game, state.logits, state.plans, eta, t, state.ref_logits, weights,
-            extragradient=extragradient, log_floor=log_floor)
+        logits, plans, qs, ratio = magnetic_step(
+            game, state.logits, state.plans, eta, t, state.ref_logits, weights, state.prev_q,
+            mode, log_floor)
         control = state.control
         if adaptive_lr:
             accept, control = control_step(control, ratio)
@@ -154,7 +158,7 @@ def comal(lr=3.0, tau=0.003, inner_steps="tolerance", inner_rtol=0.003, inner_to
             start_gap = jax.lax.cond(
                 advance, lambda: reference_gap(game, plans, t, ref_logits, weights),
                 lambda: start_gap)
-        new = EFGComalState(logits, ref_logits, plans, state.scale, weights, control,
+        new = EFGComalState(logits, ref_logits, plans, qs, state.scale, weights, control,
                             start_gap, jnp.where(advance, inf, gap),
                             jnp.where(advance, 0, inner_step),
                             state.outer_step + advance.astype(jnp.int32), state.step + 1)

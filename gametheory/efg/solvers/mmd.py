@@ -36,19 +36,20 @@ from ..sequence_sweeps import (
     level_size,
     per_sequence,
     segment_logsumexp,
+    top_down_seq,
 )
 from ._common import entropy_magnet, initial_logits, plans_of_logits
 
 __all__ = ["EFGMMDState", "dilated_mmd_step", "mmd", "mpo", "mmd_annealed", "optimistic",
-           "mirror_prox_step", "dilated_bregman", "step_ratio", "StepControl", "init_step_control",
-           "control_step"]
+           "mirror_prox_step", "alternating_step", "magnetic_step", "check_step_mode",
+           "dilated_bregman", "step_ratio", "StepControl", "init_step_control", "control_step"]
 
 
 class EFGMMDState(NamedTuple):
     logits: tuple  # per player [S] behavioural log-policy per sequence (0 in slot 0)
     magnet_logits: tuple  # per player [S] log-magnet (0 everywhere = dilated entropy)
     plans: tuple  # per player [S] realization plan of ``logits``
-    prev_q: tuple  # per player [S] previous payoff gradient (optimistic steps)
+    prev_q: tuple  # per player [S] previous payoff gradient (optimistic, alternating steps)
     scale: jnp.ndarray  # [] payoff scale S (SequenceFormGame.payoff_scale)
     restart: RestartState  # adaptive magnet resets (unused otherwise)
     weights: tuple  # per player [I] weights of the dilated regulariser (infoset_weights)
@@ -194,6 +195,68 @@ def mirror_prox_step(game, logits, plans, lr, temp, magnet_logits, weights, qs=N
     return new, new_plans, qs, ratio
 
 
+def alternating_step(game, logits, plans, lr, temp, magnet_logits, weights, prev_q1,
+                     log_floor=None) -> tuple:
+    """One alternating dilated MMD step; returns ``(logits, plans, (q0, q1), ratio)``.
+
+    Player 0 steps on ``q0(y)``, then player 1 on ``q1(x')``, the gradient at player 0's *new*
+    plan, as CFR+ alternates (Tammelin 2014): one payoff gradient per player and step, half of
+    mirror prox's two. Why it can take the same long steps: on the regularised bilinear game
+    ``x^T A y - tau/2 |x|^2 + tau/2 |y|^2`` the simultaneous step is stable only for
+    ``lr <~ 2 tau / sigma^2`` (``sigma`` the largest singular value of ``A``), while the
+    alternating step's iteration matrix has determinant ``(1 - lr tau)^2`` and complex
+    eigenvalues for ``lr sigma < 2 sqrt(1 - lr tau)``: it contracts by ``1 - lr tau`` per step at
+    ``lr`` of order ``1 / sigma``, the rate mirror prox reaches with two gradients. (On liar's
+    dice 1x6 and goofspiel 5 its MPO last iterate is at or below mirror prox's at equal
+    iterations; ``benchmarks/efg_frontier.py``.)
+
+    ``prev_q1``: player 1's gradient at the old ``x`` (the previous step's ``q1``). The step
+    condition is
+
+        rho = lr |<q1(x') - q1(x), y' - y>| / (D(x', x) + D(y', y)),
+
+    the coupling the alternation adds against the step's dilated Bregman length (``D`` as in
+    :func:`dilated_bregman`); in Euclidean terms ``rho <= lr sigma``, so ``rho <= 1`` keeps the
+    step inside the stable range above, with no extra product."""
+    tp0, tp1 = game.treeplexes
+    q0 = game.gradients(plans)[0]
+    l0 = dilated_mmd_step(tp0, logits[0], q0, lr, temp, magnet_logits[0], weights[0], log_floor)
+    x0 = top_down_seq(tp0, jnp.exp(l0))
+    q1 = game.gradients((x0, plans[1]))[1]
+    l1 = dilated_mmd_step(tp1, logits[1], q1, lr, temp, magnet_logits[1], weights[1], log_floor)
+    x1 = top_down_seq(tp1, jnp.exp(l1))
+    lhs = lr * jnp.abs(jnp.dot(q1 - prev_q1, x1 - plans[1]))
+    rhs = (dilated_bregman(tp0, weights[0], x0, l0, logits[0])
+           + dilated_bregman(tp1, weights[1], x1, l1, logits[1]))
+    ratio = jnp.where(rhs > 0, lhs / jnp.where(rhs > 0, rhs, 1.0), 0.0)
+    return (l0, l1), (x0, x1), (q0, q1), ratio
+
+
+def magnetic_step(game, logits, plans, lr, temp, magnet_logits, weights, prev_qs, mode,
+                  log_floor=None) -> tuple:
+    """One dilated MMD step of both players in the given ``mode`` (:func:`check_step_mode`);
+    returns ``(logits, plans, qs, ratio)``: ``qs`` the gradients to keep as ``prev_qs`` for the
+    next step, ``ratio`` the step condition (``None`` for the plain step)."""
+    if mode == "alternating":
+        return alternating_step(game, logits, plans, lr, temp, magnet_logits, weights,
+                                prev_qs[1], log_floor)
+    return mirror_prox_step(game, logits, plans, lr, temp, magnet_logits, weights,
+                            extragradient=mode == "mirror_prox", log_floor=log_floor)
+
+
+def check_step_mode(alternating, extragradient) -> str:
+    """``"alternating"``, ``"mirror_prox"`` or ``"plain"`` (simultaneous) from the two flags;
+    ``extragradient`` may be ``"auto"``: mirror prox unless alternating."""
+    alternating = check_flag(alternating, "alternating")
+    if _is_auto(extragradient):
+        extragradient = not alternating
+    extragradient = check_flag(extragradient, "extragradient")
+    if alternating and extragradient:
+        raise ValueError("alternating=True and extragradient=True are two different steps; "
+                         "pass alternating=False to take mirror-prox steps.")
+    return "alternating" if alternating else "mirror_prox" if extragradient else "plain"
+
+
 def step_ratio(game, weights, lr, logits, qs, half, half_plans, half_qs, new, new_plans):
     """The mirror-prox step condition as a ratio (Nemirovski 2004, Sec. 3: what the analysis asks
     of each step):
@@ -247,7 +310,7 @@ def check_log_floor(value):
 
 
 def _mmd(name, lr, temp, magnet, magnet_every, anneal, optimistic_steps,
-         weighting="uniform", extragradient=False, scale="game",
+         weighting="uniform", mode="plain", scale="game",
          reset_thresholds=DEFAULT_THRESHOLDS, reset_periods=3.0, log_floor=None,
          adaptive_lr=False) -> Solver:
     lr = as_schedule(lr, "lr")
@@ -262,7 +325,7 @@ def _mmd(name, lr, temp, magnet, magnet_every, anneal, optimistic_steps,
         temp0 = as_schedule(temp, "temp")
     anneal = check_nonnegative(anneal, "anneal")
     _check_weighting(weighting)
-    extragradient = check_flag(extragradient, "extragradient")
+    adaptive_lr = adaptive_lr and mode != "plain"  # the plain step has no step condition
     if magnet not in ("entropy", "uniform", "initial"):
         raise ValueError(f"magnet must be 'entropy', 'uniform' or 'initial'; got {magnet!r}.")
 
@@ -285,16 +348,21 @@ def _mmd(name, lr, temp, magnet, magnet_every, anneal, optimistic_steps,
                            init_step_control(s.dtype), jnp.zeros((), jnp.int32))
 
     def update(game, state):
-        qs = game.gradients(state.plans)
-        steps = tuple(2 * q - p for q, p in zip(qs, state.prev_q)) if optimistic_steps else qs
         eta = lr(state.step) * state.control.factor / state.scale
         alpha = temperature(state.step) * state.scale
-        logits, plans, _, ratio = mirror_prox_step(
-            game, state.logits, state.plans, eta, alpha, state.magnet_logits,
-            state.weights, steps, extragradient, log_floor)
+        if optimistic_steps:  # the plain step on the predicted gradient 2 q_t - q_{t-1}
+            qs = game.gradients(state.plans)
+            steps = tuple(2 * q - p for q, p in zip(qs, state.prev_q))
+            logits, plans, _, ratio = mirror_prox_step(
+                game, state.logits, state.plans, eta, alpha, state.magnet_logits,
+                state.weights, steps, log_floor=log_floor)
+        else:
+            logits, plans, qs, ratio = magnetic_step(
+                game, state.logits, state.plans, eta, alpha, state.magnet_logits,
+                state.weights, state.prev_q, mode, log_floor)
         step = state.step + 1
         control = state.control
-        if adaptive_lr and extragradient:
+        if adaptive_lr:
             accept, control = control_step(control, ratio)
         magnets, restart = state.magnet_logits, state.restart
         if magnet_every == "adaptive":
@@ -311,7 +379,7 @@ def _mmd(name, lr, temp, magnet, magnet_every, anneal, optimistic_steps,
                                        lambda: weights)
         new = EFGMMDState(logits, magnets, plans, qs, state.scale, restart, weights, control,
                           step)
-        if adaptive_lr and extragradient:  # a rejected step leaves all but the step size as is
+        if adaptive_lr:  # a rejected step leaves all but the step size as is
             new = select(accept, new, state._replace(control=control, step=step))
         return new
 
@@ -328,7 +396,7 @@ _UNITS = """
 def mmd(lr=3.0, temp=0.001, magnet="entropy", magnet_every=0, anneal=0.0,
         weighting="auto", extragradient="auto", scale="game",
         reset_thresholds=DEFAULT_THRESHOLDS, reset_periods=3.0, log_floor=40.0,
-        adaptive_lr=True) -> Solver:
+        adaptive_lr=True, alternating="auto") -> Solver:
     """Dilated MMD with a fixed magnet: converges to the regularised equilibrium at ``temp``.
 
     Magnetic mirror descent with dilated entropy (Sokota et al. 2023, App. C.3); with
@@ -338,20 +406,21 @@ def mmd(lr=3.0, temp=0.001, magnet="entropy", magnet_every=0, anneal=0.0,
     reduced-normal-form QRE at temperature ``temp``), not to a Nash equilibrium: its
     exploitability is of the order of ``temp * S``.
 
-    Defaults (``scale="game"``): ``weighting="auto"`` and ``extragradient="auto"`` resolve to the
+    Defaults (``scale="game"``): ``weighting="auto"`` and ``alternating="auto"`` resolve to the
     ``"adaptive"`` infoset weights, fixed at those of the initial profile (so the regularised
-    game does not change), and the mirror-prox step with the adaptive step size of
+    game does not change), and the alternating step with the adaptive step size of
     :func:`mpo`. OpenSpiel's form -- uniform weights, plain step -- moves at a step of about
     ``lr`` times the reach of a deep infoset, and its temperature, large against the small
     reach-weighted payoffs there, makes the regularised equilibrium nearly uniform at deep
     infosets: at ``lr=0.1, temp=0.05`` it stops at exploitability 2.09 on Leduc poker and 0.377
     on liar's dice (1, 4) (regularised gap below 1e-12: solved, but the wrong game), and a
     smaller temperature or a larger step does not rescue it. With the reach weights each
-    infoset's temperature is in the units of its own payoffs, and mirror prox allows a step of
-    about ``1 / L`` instead of ``temp / L^2``, so ``temp=0.001`` is reached in a few thousand
-    steps (exploitability 3e-4 on Kuhn, 6.8e-3 on Leduc, 1.2e-3 on liar's dice (1, 4) at 10000
-    iterations). ``weighting="auto"`` and ``extragradient="auto"`` with a numeric ``scale``
-    (absolute units) give OpenSpiel's ``"uniform"`` weights and the plain step.
+    infoset's temperature is in the units of its own payoffs, and the alternating step (like
+    mirror prox, ``alternating=False, extragradient=True``) allows a step of about ``1 / L``
+    instead of ``temp / L^2``, so ``temp=0.001`` is reached in a few thousand steps
+    (exploitability 3e-4 on Kuhn, 6.8e-3 on Leduc, 1.2e-3 on liar's dice (1, 4) at 10000
+    iterations, either step). ``"auto"`` with a numeric ``scale`` (absolute units) gives
+    OpenSpiel's ``"uniform"`` weights and the plain simultaneous step.
 
     ``magnet``: ``"entropy"`` (``rho = 1``, as OpenSpiel), ``"uniform"`` (KL to the uniform
     policy) or ``"initial"``; ``magnet_every=K > 0`` resets the magnet to the current iterate
@@ -362,20 +431,22 @@ def mmd(lr=3.0, temp=0.001, magnet="entropy", magnet_every=0, anneal=0.0,
     numeric = check_scale(scale) != "game"
     if _is_auto(weighting):
         weighting = "uniform" if numeric else "adaptive"
-    if _is_auto(extragradient):
-        extragradient = not numeric
+    if _is_auto(alternating):
+        alternating = not numeric
+    if _is_auto(extragradient) and numeric:
+        extragradient = False
     return _mmd("mmd", lr, temp, magnet, check_every(magnet_every, "magnet_every"), anneal,
-                False, weighting, extragradient, scale, reset_thresholds, reset_periods,
-                log_floor, adaptive_lr)
+                False, weighting, check_step_mode(alternating, extragradient), scale,
+                reset_thresholds, reset_periods, log_floor, adaptive_lr)
 
 
 def _is_auto(value):
     return isinstance(value, str) and value.strip().lower() == "auto"
 
 
-def mpo(lr=3.0, temp=0.003, reset_every="adaptive", weighting="adaptive", extragradient=True,
-        scale="game", reset_thresholds=DEFAULT_THRESHOLDS, reset_periods=3.0,
-        log_floor=40.0, adaptive_lr=True) -> Solver:
+def mpo(lr=3.0, temp=0.003, reset_every="adaptive", weighting="adaptive", alternating=True,
+        extragradient="auto", scale="game", reset_thresholds=DEFAULT_THRESHOLDS,
+        reset_periods=3.0, log_floor=40.0, adaptive_lr=True) -> Solver:
     """Magnetic Preference Optimization (Wang et al. 2024) in the sequence form: dilated MMD whose
     magnet starts at the initial policy and is reset to the current iterate, every
     ``reset_every`` steps or (``"adaptive"``, the default) on measured progress.
@@ -390,37 +461,43 @@ def mpo(lr=3.0, temp=0.003, reset_every="adaptive", weighting="adaptive", extrag
     step but moves its reference only when the regularised game's gap is below a tolerance; MPO
     resets on the step residual, which needs no best responses.
 
-    ``extragradient=True`` (default) takes each step in mirror-prox form
-    (:func:`mirror_prox_step`), which is stable for a step about ten times larger than the plain
-    step at the same temperature, so the temperature can be small. ``weighting="adaptive"``
+    ``alternating=True`` (default) steps player 0, then player 1 against player 0's new plan, as
+    CFR+ does (:func:`alternating_step`): one payoff gradient per player and step. Like the
+    mirror-prox step (``alternating=False``, ``extragradient`` then ``"auto"`` = ``True``,
+    :func:`mirror_prox_step`, two gradients) it is stable for a step about ten times larger than
+    the plain simultaneous step at the same temperature, so the temperature can be small; at
+    equal iterations the two reach the same exploitability within a small factor (liar's dice
+    1x6 at 10000: 1.6e-4 alternating, 3.0e-4 mirror prox; Leduc 5.5e-5 and 5.4e-5), at about
+    half the cost per step. ``weighting="adaptive"``
     (default) sizes each infoset's step by how often the opponent's current plan reaches it
     (:func:`infoset_weights`). ``log_floor=40`` keeps every legal action's probability within
     ``e^-40`` of its infoset's most likely action: at rarely reached infosets the regularised
     equilibrium is almost pure, and an action whose probability underflows to 0 could never come
     back when it becomes the best one (oshi_zumo stalled at 1.3e-3 without it); ``0`` is off.
 
-    ``adaptive_lr=True`` (default, with ``extragradient``) treats ``lr`` as the largest step: a
-    step that fails the mirror-prox step condition (:func:`step_ratio` above 1: too long for the
-    game's local Lipschitz constant) is rejected and the step shrunk by :data:`SHRINK`; accepted
-    steps let it grow back by :data:`GROW` up to ``lr``. The payoff scale ``S`` is a bound, not
-    the Lipschitz constant, so one fixed ``lr`` is too long for some games (goofspiel with 5
-    cards diverged at ``lr=1.5`` without it) and needlessly short for others (Leduc).
+    ``adaptive_lr=True`` (default; not for the plain step) treats ``lr`` as the largest step: a
+    step that fails its step condition (:func:`alternating_step`, :func:`step_ratio`: above 1,
+    too long for the game's local Lipschitz constant) is rejected and the step shrunk by
+    :data:`SHRINK`; accepted steps let it grow back by :data:`GROW` up to ``lr``. The payoff
+    scale ``S`` is a bound, not the Lipschitz constant, so one fixed ``lr`` is too long for some
+    games (goofspiel with 5 cards diverged at ``lr=1.5`` without it) and needlessly short for
+    others (Leduc).
 
     Defaults chosen on Kuhn, Leduc, liar's dice (1, 3) and (1, 4) and goofspiel (5 cards); checked
     on games not used for the choice in ``tests/efg/test_efg_defaults.py``."""
     if reset_every is None or reset_every == 0:
         raise ValueError("reset_every must be a positive integer or 'adaptive'.")
     return _mmd("mpo", lr, temp, "initial", check_every(reset_every, "reset_every"), 0.0,
-                False, weighting, extragradient, scale, reset_thresholds, reset_periods,
-                log_floor, adaptive_lr)
+                False, weighting, check_step_mode(alternating, extragradient), scale,
+                reset_thresholds, reset_periods, log_floor, adaptive_lr)
 
 
 def mmd_annealed(lr=0.3, temp=0.75, anneal=0.5, magnet="entropy", weighting="reach",
                  extragradient=False, scale="game") -> Solver:
     """Dilated MMD with the annealed temperature ``temp / (1 + t)^anneal`` at every infoset: the
     regularised equilibrium it tracks moves towards a Nash equilibrium as ``t`` grows."""
-    return _mmd("mmd_annealed", lr, temp, magnet, None, anneal, False, weighting, extragradient,
-                scale)
+    return _mmd("mmd_annealed", lr, temp, magnet, None, anneal, False, weighting,
+                check_step_mode(False, extragradient), scale)
 
 
 def optimistic(lr=1.0, temp=0.0, magnet="entropy", weighting="reach", scale="game") -> Solver:
