@@ -206,9 +206,11 @@ def alternating_step(game, logits, plans, lr, temp, magnet_logits, weights, prev
     ``lr <~ 2 tau / sigma^2`` (``sigma`` the largest singular value of ``A``), while the
     alternating step's iteration matrix has determinant ``(1 - lr tau)^2`` and complex
     eigenvalues for ``lr sigma < 2 sqrt(1 - lr tau)``: it contracts by ``1 - lr tau`` per step at
-    ``lr`` of order ``1 / sigma``, the rate mirror prox reaches with two gradients. (On liar's
-    dice 1x6 and goofspiel 5 its MPO last iterate is at or below mirror prox's at equal
-    iterations; ``benchmarks/efg_frontier.py``.)
+    ``lr`` of order ``1 / sigma``, the rate mirror prox reaches with two gradients. (Mirror prox
+    also damps the bilinear rotation, so it is faster on some regularised games; at equal
+    iterations the MPO last iterates of the two are within a small factor on Leduc and liar's
+    dice 1x6, and where both fall below 1e-8, mirror prox falls further:
+    ``benchmarks/efg_frontier.py``, ``docs/efg.md``.)
 
     ``prev_q1``: player 1's gradient at the old ``x`` (the previous step's ``q1``). The step
     condition is
@@ -366,7 +368,9 @@ def _mmd(name, lr, temp, magnet, magnet_every, anneal, optimistic_steps,
             accept, control = control_step(control, ratio)
         magnets, restart = state.magnet_logits, state.restart
         if magnet_every == "adaptive":
-            hold = reset_periods / (lr(state.step) * temperature(state.step))
+            # the regularised game contracts by about the *accepted* step times temp per step
+            hold = reset_periods / (lr(state.step) * state.control.factor
+                                    * temperature(state.step))
             reset, restart = restart_step(restart, plan_residual(state.plans, plans), step,
                                           thresholds, hold)
         elif magnet_every is not None:
@@ -454,12 +458,15 @@ def mpo(lr=3.0, temp=0.003, reset_every="adaptive", weighting="adaptive", altern
     Adaptive resets happen when the step residual ``||x' - x||_1`` has fallen by the
     ``reset_thresholds`` (sufficient, necessary-and-stalled, artificial;
     :mod:`gametheory.solvers.restarts`), holding each magnet for at least
-    ``reset_periods / (lr * temp)`` steps (the regularised game contracts by about ``lr * temp``
-    per step; resetting much sooner lets the iterate run to near-pure policies that entropic
-    steps leave only slowly). The magnets form a proximal-point sequence, so the *last* iterate
-    converges to a Nash equilibrium of the game. COMAL (:func:`.comal.comal`) takes the same
-    step but moves its reference only when the regularised game's gap is below a tolerance; MPO
-    resets on the step residual, which needs no best responses.
+    ``reset_periods / (lr * f * temp)`` steps, ``f`` the current factor of the adaptive step
+    (the regularised game contracts by about ``lr * f * temp`` per step; resetting much sooner
+    lets the iterate run to near-pure policies that entropic steps leave only slowly; with the
+    step shrunk, as on goofspiel, a hold in nominal steps came too early: goofspiel 4 with random
+    points ended at 2.4e-7 instead of 2.6e-9 at 10000 iterations). The magnets form a
+    proximal-point sequence, so the *last* iterate converges to a Nash equilibrium of the game.
+    COMAL (:func:`.comal.comal`) takes the same step but moves its reference only when the
+    regularised game's gap is below a tolerance; MPO resets on the step residual, which needs no
+    best responses.
 
     ``alternating=True`` (default) steps player 0, then player 1 against player 0's new plan, as
     CFR+ does (:func:`alternating_step`): one payoff gradient per player and step. Like the
