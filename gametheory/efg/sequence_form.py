@@ -107,12 +107,18 @@ class SequenceFormGame:
     def gradients(self, plans) -> tuple:
         """``(A y, -A^T x)``: each player's payoff per own sequence against the other's plan."""
         x, y = plans
-        s0, s1 = self.num_sequences
+        return self.payoff_gradient(0, y), self.payoff_gradient(1, x)
+
+    def payoff_gradient(self, player: int, opponent_plan) -> Array:
+        """One player's gradient against the other's plan: ``A y`` for player 0, ``-A^T x`` for
+        player 1 (one sparse product; alternating solvers need one player's at a time)."""
         v = self.payoff_values
-        q0 = jax.ops.segment_sum(v * y[self.payoff_cols], self.payoff_rows, num_segments=s0,
-                                 indices_are_sorted=True)
-        q1 = -jax.ops.segment_sum(v * x[self.payoff_rows], self.payoff_cols, num_segments=s1)
-        return q0, q1
+        if player == 0:
+            return jax.ops.segment_sum(v * opponent_plan[self.payoff_cols], self.payoff_rows,
+                                       num_segments=self.num_sequences[0],
+                                       indices_are_sorted=True)
+        return -jax.ops.segment_sum(v * opponent_plan[self.payoff_rows], self.payoff_cols,
+                                    num_segments=self.num_sequences[1])
 
     def value(self, plans) -> Array:
         """Player 0's expected payoff ``x^T A y``."""

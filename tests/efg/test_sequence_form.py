@@ -29,6 +29,24 @@ def test_kuhn_dense_payoff_matches_openspiel_sequence_form(kuhn):
     np.testing.assert_allclose(ours, theirs, atol=1e-12)
 
 
+def test_each_players_gradient_is_the_dense_product(leduc):
+    # payoff_gradient(0, y) = A y and payoff_gradient(1, x) = -A^T x with the dense payoff matrix
+    # (whose entries match OpenSpiel's sequence form above), on the plans of a random profile.
+    import jax
+
+    from gametheory.efg import behavioural_to_plans, random_behavioural
+
+    x, y = behavioural_to_plans(leduc, random_behavioural(jax.random.PRNGKey(3), leduc))
+    dense = leduc.dense_payoff()
+    np.testing.assert_allclose(np.asarray(leduc.payoff_gradient(0, y)), dense @ np.asarray(y),
+                               atol=1e-12)
+    np.testing.assert_allclose(np.asarray(leduc.payoff_gradient(1, x)),
+                               -dense.T @ np.asarray(x), atol=1e-12)
+    for ours, theirs in zip(leduc.gradients((x, y)), (leduc.payoff_gradient(0, y),
+                                                     leduc.payoff_gradient(1, x))):
+        np.testing.assert_array_equal(np.asarray(ours), np.asarray(theirs))
+
+
 def test_infoset_strings_match_openspiel_tabular_policy(kuhn):
     # Every information state of OpenSpiel's TabularPolicy appears once in the sequence form.
     from open_spiel.python import policy as os_policy

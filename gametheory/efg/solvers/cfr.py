@@ -106,11 +106,10 @@ def regret_solver(name: str, rule, weight, alternating: bool) -> Solver:
         regrets, behavioural, plans = list(state.regrets), list(state.behavioural), list(
             state.plans)
         sums = tuple(s + w * x for s, x in zip(state.plan_sums, state.plans))
-        qs = game.gradients(tuple(plans))
+        start = tuple(plans)  # simultaneous updates play against the profile at the start
         for p, tp in enumerate(game.treeplexes):
-            if alternating and p == 1:
-                qs = game.gradients(tuple(plans))
-            instant = counterfactual_regrets(tp, qs[p], behavioural[p])
+            q = game.payoff_gradient(p, (plans if alternating else start)[1 - p])
+            instant = counterfactual_regrets(tp, q, behavioural[p])
             regrets[p], behavioural[p] = rule(tp, regrets[p], instant, tf)
             plans[p] = top_down_seq(tp, behavioural[p])
         return CFRState(tuple(regrets), tuple(behavioural), tuple(plans), sums,

@@ -207,10 +207,10 @@ def alternating_step(game, logits, plans, lr, temp, magnet_logits, weights, prev
     alternating step's iteration matrix has determinant ``(1 - lr tau)^2`` and complex
     eigenvalues for ``lr sigma < 2 sqrt(1 - lr tau)``: it contracts by ``1 - lr tau`` per step at
     ``lr`` of order ``1 / sigma``, the rate mirror prox reaches with two gradients. (Mirror prox
-    also damps the bilinear rotation, so it is faster on some regularised games; at equal
+    also damps the bilinear rotation, so it is faster on some regularised games: at equal
     iterations the MPO last iterates of the two are within a small factor on Leduc and liar's
-    dice 1x6, and where both fall below 1e-8, mirror prox falls further:
-    ``benchmarks/efg_frontier.py``, ``docs/efg.md``.)
+    dice 1x6, while mirror prox gets further on goofspiel; ``benchmarks/efg_frontier.py``,
+    ``docs/efg.md``.)
 
     ``prev_q1``: player 1's gradient at the old ``x`` (the previous step's ``q1``). The step
     condition is
@@ -221,10 +221,10 @@ def alternating_step(game, logits, plans, lr, temp, magnet_logits, weights, prev
     :func:`dilated_bregman`); in Euclidean terms ``rho <= lr sigma``, so ``rho <= 1`` keeps the
     step inside the stable range above, with no extra product."""
     tp0, tp1 = game.treeplexes
-    q0 = game.gradients(plans)[0]
+    q0 = game.payoff_gradient(0, plans[1])
     l0 = dilated_mmd_step(tp0, logits[0], q0, lr, temp, magnet_logits[0], weights[0], log_floor)
     x0 = top_down_seq(tp0, jnp.exp(l0))
-    q1 = game.gradients((x0, plans[1]))[1]
+    q1 = game.payoff_gradient(1, x0)
     l1 = dilated_mmd_step(tp1, logits[1], q1, lr, temp, magnet_logits[1], weights[1], log_floor)
     x1 = top_down_seq(tp1, jnp.exp(l1))
     lhs = lr * jnp.abs(jnp.dot(q1 - prev_q1, x1 - plans[1]))

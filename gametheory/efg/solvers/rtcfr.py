@@ -93,11 +93,10 @@ def rtcfr_plus(mu: float = 1e-3, reset_every: int = 100, perturbation: float = 1
         reference = tuple(jnp.where(reset, x, r) for x, r in zip(state.plans, state.reference))
         regrets, sigma, hat, plans = (list(state.regrets), list(state.unperturbed),
                                       list(state.behavioural), list(state.plans))
-        qs = game.gradients(tuple(plans))
+        start = tuple(plans)  # simultaneous updates play against the profile at the start
         for p, tp in enumerate(game.treeplexes):
-            if alternating and p == 1:
-                qs = game.gradients(tuple(plans))
-            v = qs[p] - mu * (plans[p] - reference[p])
+            q = game.payoff_gradient(p, (plans if alternating else start)[1 - p])
+            v = q - mu * (plans[p] - reference[p])
             regrets[p] = jnp.maximum(regrets[p] + counterfactual_regrets(tp, v, sigma[p]), 0.0)
             sigma[p] = regret_matching(tp, regrets[p], threshold)
             hat[p] = perturb(tp, sigma[p], gamma)
